@@ -1,0 +1,17 @@
+import type { Knex } from "knex";
+
+import * as m001 from "./001_initial";
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+/** Migrations are imported statically (no directory scan) so they run the same under tsx, jest and tsc output. */
+const MIGRATIONS: Record<string, Migration> = { "001_initial": m001 };
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name]!,
+};

@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+
+import type { Knex } from "knex";
+
+import type { SnapshotStatus } from "../services/common/states";
+import { conditionalUpdate, type Expected } from "./conditional";
+import { isUuid } from "./volumes";
+
+export interface SnapshotRow {
+  id: string;
+  volume_id: string;
+  name: string | null;
+  description: string | null;
+  status: SnapshotStatus;
+  volume_size: number;
+  project_id: string;
+  user_id: string;
+  progress: string | null;
+  provider_location: string | null;
+  metadata: Record<string, string>;
+  created_at: Date;
+  updated_at: Date | null;
+  deleted: boolean;
+  deleted_at: Date | null;
+}
+
+type Conn = Knex | Knex.Transaction;
+
+export async function insertSnapshot(
+  db: Conn,
+  s: Pick<
+    SnapshotRow,
+    "volume_id" | "name" | "description" | "status" | "volume_size" | "project_id" | "user_id"
+  > & {
+    metadata?: Record<string, string>;
+  },
+): Promise<SnapshotRow> {
+  const rows = (await db("snapshots")
+    .insert({ id: randomUUID(), ...s, metadata: JSON.stringify(s.metadata ?? {}) })
+    .returning("*")) as SnapshotRow[];
+  return rows[0]!;
+}
+
+export async function getSnapshot(db: Conn, id: string): Promise<SnapshotRow | undefined> {
+  if (!isUuid(id)) {
+    return undefined;
+  }
+  return (await db("snapshots").where({ id, deleted: false }).first()) as SnapshotRow | undefined;
+}
+
+export async function listSnapshots(
+  db: Conn,
+  filter: { projectId?: string; volumeId?: string },
+): Promise<SnapshotRow[]> {
+  const qb = db("snapshots").where({ deleted: false }).orderBy("created_at", "desc");
+  if (filter.projectId !== undefined) {
+    qb.where("project_id", filter.projectId);
+  }
+  if (filter.volumeId !== undefined) {
+    qb.where("volume_id", filter.volumeId);
+  }
+  return (await qb) as SnapshotRow[];
+}
+
+export function updateSnapshotIf(
+  db: Conn,
+  id: string,
+  values: Partial<SnapshotRow>,
+  expected: Expected<SnapshotRow>,
+): Promise<SnapshotRow | undefined> {
+  return conditionalUpdate<SnapshotRow>(db, "snapshots", id, values, { deleted: false, ...expected });
+}
+
+export async function softDeleteSnapshot(db: Conn, id: string): Promise<void> {
+  await db("snapshots")
+    .where({ id, deleted: false })
+    .update({ deleted: true, deleted_at: db.fn.now(), status: "deleted", updated_at: db.fn.now() });
+}

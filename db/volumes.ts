@@ -1,0 +1,131 @@
+import { randomUUID } from "node:crypto";
+
+import type { Knex } from "knex";
+
+import type { AttachStatus, MigrationStatus, VolumeStatus } from "../services/common/states";
+import { conditionalUpdate, type Expected } from "./conditional";
+
+export interface VolumeRow {
+  id: string;
+  name: string | null;
+  description: string | null;
+  size: number;
+  status: VolumeStatus;
+  previous_status: VolumeStatus | null;
+  attach_status: AttachStatus;
+  migration_status: MigrationStatus | null;
+  migration_target_of: string | null;
+  name_id: string | null;
+  host: string | null;
+  cluster_name: string | null;
+  availability_zone: string | null;
+  volume_type_id: string | null;
+  project_id: string;
+  user_id: string;
+  bootable: boolean;
+  multiattach: boolean;
+  encrypted: boolean;
+  provider_location: string | null;
+  provider_id: string | null;
+  snapshot_id: string | null;
+  source_volid: string | null;
+  replication_status: string | null;
+  consistencygroup_id: string | null;
+  group_id: string | null;
+  use_quota: boolean;
+  metadata: Record<string, string>;
+  created_at: Date;
+  updated_at: Date | null;
+  deleted: boolean;
+  deleted_at: Date | null;
+}
+
+export type NewVolume = Pick<VolumeRow, "size" | "status" | "project_id" | "user_id"> & Partial<VolumeRow>;
+
+type Conn = Knex | Knex.Transaction;
+
+export async function insertVolume(db: Conn, volume: NewVolume): Promise<VolumeRow> {
+  const rows = (await db("volumes")
+    .insert({ id: randomUUID(), ...volume, metadata: JSON.stringify(volume.metadata ?? {}) })
+    .returning("*")) as VolumeRow[];
+  return rows[0]!;
+}
+
+/** A live (not soft-deleted) volume, or undefined. */
+export async function getVolume(db: Conn, id: string): Promise<VolumeRow | undefined> {
+  if (!isUuid(id)) {
+    return undefined;
+  }
+  return (await db("volumes").where({ id, deleted: false }).first()) as VolumeRow | undefined;
+}
+
+export interface VolumeFilter {
+  projectId?: string;
+  name?: string;
+  status?: string;
+  /** Hide migration temp volumes (Cinder's no_migration_targets for non-admin lists). */
+  hideMigrationTargets?: boolean;
+  limit?: number;
+}
+
+export async function listVolumes(db: Conn, filter: VolumeFilter): Promise<VolumeRow[]> {
+  const qb = db("volumes")
+    .where({ deleted: false })
+    .orderBy([
+      { column: "created_at", order: "desc" },
+      { column: "id", order: "desc" },
+    ]);
+  if (filter.projectId !== undefined) {
+    qb.where("project_id", filter.projectId);
+  }
+  if (filter.name !== undefined) {
+    qb.where("name", filter.name);
+  }
+  if (filter.status !== undefined) {
+    qb.where("status", filter.status);
+  }
+  if (filter.hideMigrationTargets) {
+    qb.whereNull("migration_target_of");
+  }
+  if (filter.limit !== undefined) {
+    qb.limit(filter.limit);
+  }
+  return (await qb) as VolumeRow[];
+}
+
+export function updateVolumeIf(
+  db: Conn,
+  id: string,
+  values: Partial<VolumeRow>,
+  expected: Expected<VolumeRow>,
+  extra?: (qb: Knex.QueryBuilder) => void,
+): Promise<VolumeRow | undefined> {
+  const v = values.metadata ? { ...values, metadata: JSON.stringify(values.metadata) as never } : values;
+  return conditionalUpdate<VolumeRow>(db, "volumes", id, v, { deleted: false, ...expected }, extra);
+}
+
+/** Extra CAS condition: the volume has no live snapshot. */
+export function noSnapshots(qb: Knex.QueryBuilder): void {
+  qb.whereNotExists(function (this: Knex.QueryBuilder) {
+    this.select(1)
+      .from("snapshots")
+      .whereRaw("snapshots.volume_id = volumes.id")
+      .andWhere("snapshots.deleted", false);
+  });
+}
+
+/** Soft delete, as Cinder does: the row stays for history with deleted = true and status `deleted`. */
+export async function softDeleteVolume(db: Conn, id: string): Promise<void> {
+  await db("volumes")
+    .where({ id, deleted: false })
+    .update({ deleted: true, deleted_at: db.fn.now(), status: "deleted", updated_at: db.fn.now() });
+}
+
+/** The backend name of a volume: template % (name_id or id), as Cinder's `Volume.name`. */
+export function backendName(template: string, volume: Pick<VolumeRow, "id" | "name_id">): string {
+  return template.replace("%s", volume.name_id ?? volume.id);
+}
+
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

@@ -1,0 +1,70 @@
+import { spawn as spawnChild } from "node:child_process";
+
+import type { CommandResult, CommandRunner, RunningCommand, RunOptions } from "./types";
+import { CommandError, DEFAULT_COMMAND_TIMEOUT_MS } from "./types";
+
+/** Runs argv on this machine with `shell: false`; a timeout or abort kills the child. */
+export class LocalRunner implements CommandRunner {
+  readonly where = "local";
+
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
+    const cmd = this.spawn(argv, opts);
+    const chunks: Buffer[] = [];
+    cmd.stdout.on("data", (c: Buffer) => chunks.push(c));
+    cmd.stdin.on("error", () => undefined);
+    cmd.stdin.end(opts.input ?? "");
+    const result = await cmd.wait();
+    return { ...result, stdout: Buffer.concat(chunks).toString("utf8") };
+  }
+
+  spawn(argv: readonly string[], opts: Omit<RunOptions, "input"> = {}): RunningCommand {
+    const [file, ...args] = argv;
+    if (!file) {
+      throw new TypeError("empty argv");
+    }
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const child = spawnChild(file, args, {
+      shell: false,
+      signal,
+      killSignal: "SIGKILL",
+      env: { ...process.env, LC_ALL: "C" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (s: string) => {
+      // Keep the tail only: a chatty command must not grow the worker's memory.
+      stderr = (stderr + s).slice(-8192);
+    });
+    const exited = new Promise<CommandResult>((resolve, reject) => {
+      child.once("error", (err) => {
+        const reason = signal.aborted
+          ? timeout.aborted
+            ? "timed out"
+            : "was cancelled"
+          : `failed to start (${err.message})`;
+        reject(new CommandError(argv, null, stderr, this.where, { cause: err, reason }));
+      });
+      child.once("close", (code, sig) => {
+        if (code === 0) {
+          resolve({ stdout: "", stderr, exitCode: 0 });
+        } else {
+          const reason = sig ? `was killed by ${sig}` : undefined;
+          reject(new CommandError(argv, code, stderr, this.where, { reason }));
+        }
+      });
+    });
+    // Attach a handler now so a rejection before wait() is called is not reported as unhandled.
+    exited.catch(() => undefined);
+    return {
+      argv,
+      stdin: child.stdin,
+      stdout: child.stdout,
+      wait: () => exited,
+      kill: () => child.kill("SIGKILL"),
+    };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,63 @@
+import type { Readable, Writable } from "node:stream";
+
+import { ErrorCodes, ServiceError } from "../../services/common/errors";
+
+export interface RunOptions {
+  /** Kill the command after this long (default 120 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Data written to the command's stdin before it is closed. */
+  input?: string | Buffer;
+}
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** A command whose stdin/stdout the caller streams (the copy engine). */
+export interface RunningCommand {
+  readonly argv: readonly string[];
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  /** Resolves with the exit (stdout not collected); rejects with CommandError on a non-zero exit. */
+  wait(): Promise<CommandResult>;
+  kill(): void;
+}
+
+/**
+ * Runs argv arrays on one host: the worker's own (LocalRunner) or a storage host over SSH.
+ * No implementation ever builds a shell string from parts, except the SSH runner's single quoting
+ * function.
+ */
+export interface CommandRunner {
+  /** Where commands run, for logs and errors ("local", "root@10.0.2.11:22"). */
+  readonly where: string;
+  /** Runs to completion; rejects with CommandError on a non-zero exit or a timeout. */
+  run(argv: readonly string[], opts?: RunOptions): Promise<CommandResult>;
+  spawn(argv: readonly string[], opts?: Omit<RunOptions, "input">): RunningCommand;
+  close(): Promise<void>;
+}
+
+/** Serializable description of a runner, so one worker can tell another where a volume lives. */
+export type RunnerSpec = { kind: "local" };
+
+export class CommandError extends ServiceError {
+  readonly code = ErrorCodes.VMS_ERR_COMMAND;
+
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly where: string,
+    options?: { cause?: unknown; reason?: string },
+  ) {
+    super(
+      `Command ${JSON.stringify(argv)} on ${where} ${options?.reason ?? `exited with ${exitCode}`}: ${stderr.trim().slice(0, 500)}`,
+      options,
+    );
+  }
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;

@@ -1,0 +1,71 @@
+import type { BackendConfig } from "../services/common/config";
+import type { Logger } from "../services/common/logger";
+import type { PoolCapabilities, ServiceCapabilities } from "../db/services";
+import type { CommandRunner, RunnerSpec } from "./exec/types";
+
+/** What a driver knows of a volume: its ids, size and backend name (template % (name_id ?? id)). */
+export interface DriverVolume {
+  id: string;
+  nameId: string | null;
+  /** GiB. */
+  size: number;
+  /** The backend object name, e.g. `volume-<uuid>`. */
+  name: string;
+  providerLocation: string | null;
+}
+
+export interface DriverSnapshot {
+  id: string;
+  volumeId: string;
+  name: string;
+  volumeSize: number;
+}
+
+/** Fields a driver may set on the volume row after create or migrate. */
+export interface VolumeModelUpdate {
+  provider_location?: string | null;
+  name_id?: string | null;
+}
+
+/** Where a volume's bytes can be read or written, for the copy engine. Serializable (sent over the bus). */
+export interface CopyEndpoint {
+  runner: RunnerSpec;
+  /** Path on that host: a file or a block device. */
+  path: string;
+  sizeBytes: number;
+  /** Use O_DIRECT (block devices); files on tmpfs and the like refuse it. */
+  directIo: boolean;
+  /** The target reads zeros where nothing was written, so zero blocks may be skipped (conv=sparse). */
+  sparseTarget: boolean;
+}
+
+export interface MigrationDestination {
+  /** `host@backend#pool`. */
+  host: string;
+  capabilities: PoolCapabilities | null;
+}
+
+export type DriverMigrateResult = { moved: false } | { moved: true; modelUpdate: VolumeModelUpdate };
+
+export interface DriverDeps {
+  backend: BackendConfig;
+  runner: CommandRunner;
+  volumeNameTemplate: string;
+  logger: Logger;
+}
+
+/** The contract between a volume worker and its storage (cinder/interface/volume_driver.py, trimmed). */
+export interface VolumeDriver {
+  /** Prepares the backend (directories, VGs); throws if the backend cannot work. */
+  doSetup(): Promise<void>;
+  /** Stats for the scheduler: one entry per pool. */
+  getCapabilities(): Promise<ServiceCapabilities>;
+  createVolume(volume: DriverVolume): Promise<VolumeModelUpdate>;
+  /** Idempotent: a volume that does not exist is already deleted. */
+  deleteVolume(volume: DriverVolume): Promise<void>;
+  createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<void>;
+  deleteSnapshot(snapshot: DriverSnapshot): Promise<void>;
+  copyEndpoint(volume: DriverVolume): Promise<CopyEndpoint>;
+  /** Driver-native move; `{moved: false}` sends the volume through the generic copy. */
+  migrateVolume?(volume: DriverVolume, dest: MigrationDestination): Promise<DriverMigrateResult>;
+}

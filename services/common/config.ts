@@ -1,0 +1,332 @@
+/**
+ * cinder.conf-style configuration: one INI file (oslo option names where Cinder has the option),
+ * `$option` interpolation from [DEFAULT] as oslo.config does, environment overrides named
+ * `VMS__<SECTION>__<OPTION>` (for containers), and validation at start: any bad value raises a
+ * ConfigError naming the section and key, and the process entry point exits with it.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import ini from "ini";
+
+import { ConfigError } from "./errors";
+
+export const DRIVER_NAMES = ["rawfile", "lvm"] as const;
+export type DriverName = (typeof DRIVER_NAMES)[number];
+
+export const AUTH_STRATEGIES = ["noauth", "static"] as const;
+export type AuthStrategy = (typeof AUTH_STRATEGIES)[number];
+
+export interface StaticToken {
+  userId: string;
+  projectId: string;
+  isAdmin: boolean;
+}
+
+export interface BackendConfig {
+  /** The INI section name, as listed in `enabled_backends`. */
+  section: string;
+  /** `host@backend`: the service name and the RPC queue suffix. */
+  serviceHost: string;
+  volumeDriver: DriverName;
+  volumeBackendName: string;
+  availabilityZone: string;
+  reservedPercentage: number;
+  maxOverSubscriptionRatio: number;
+  /** rawfile driver: the directory holding the volume files. */
+  rawfileDirectory: string | null;
+  /** Every option of the section, for drivers that read their own keys. */
+  options: Readonly<Record<string, string>>;
+}
+
+export interface AppConfig {
+  host: string;
+  statePath: string;
+  enabledBackends: string[];
+  transportUrl: string;
+  databaseConnection: string;
+  authStrategy: AuthStrategy;
+  /** noauth: user ids that get the admin role (real Cinder's noauth makes everyone admin). */
+  noauthAdminUsers: string[];
+  staticTokens: ReadonlyMap<string, StaticToken>;
+  volumeNameTemplate: string;
+  snapshotNameTemplate: string;
+  reportInterval: number;
+  serviceDownTime: number;
+  listenHost: string;
+  listenPort: number;
+  migrationCreateVolumeTimeoutSecs: number;
+  volumeDdBlocksize: string;
+  storageAvailabilityZone: string;
+  defaultVolumeType: string;
+  logLevel: string;
+  backends: BackendConfig[];
+}
+
+type Sections = Record<string, Record<string, string>>;
+
+export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`Cannot read configuration file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return parseConfig(text, env);
+}
+
+export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const sections = applyEnv(normalise(ini.parse(text)), env);
+  const d = new Reader(sections, "DEFAULT");
+  const statePath = path.resolve(d.str("state_path", "./data"));
+  sections["DEFAULT"] = { ...sections["DEFAULT"], state_path: statePath };
+  interpolate(sections);
+
+  let reportInterval = d.int("report_interval", 10);
+  let serviceDownTime = d.int("service_down_time", 60);
+  if (serviceDownTime <= reportInterval) {
+    // Cinder raises it the same way (cinder/service.py) so a single late heartbeat is not "down".
+    serviceDownTime = Math.ceil(reportInterval * 2.5);
+  }
+  const enabledBackends = d.list("enabled_backends", []);
+  const host = d.str("host", os.hostname());
+  checkName("DEFAULT", "host", host);
+  const storageAvailabilityZone = d.str("storage_availability_zone", "nova");
+  const config: AppConfig = {
+    host,
+    statePath,
+    enabledBackends,
+    transportUrl: d.url("transport_url", "memory://", ["memory:", "rabbit:", "amqp:"]),
+    databaseConnection: new Reader(sections, "database").url("connection", `pglite://${statePath}/db`, [
+      "pglite:",
+      "postgresql:",
+      "postgres:",
+    ]),
+    authStrategy: d.oneOf("auth_strategy", "noauth", AUTH_STRATEGIES),
+    noauthAdminUsers: d.list("noauth_admin_users", ["admin"]),
+    staticTokens: readStaticTokens(sections),
+    volumeNameTemplate: d.template("volume_name_template", "volume-%s"),
+    snapshotNameTemplate: d.template("snapshot_name_template", "snapshot-%s"),
+    reportInterval,
+    serviceDownTime,
+    listenHost: d.str("osapi_volume_listen", "127.0.0.1"),
+    listenPort: d.int("osapi_volume_listen_port", 8776, 0, 65535),
+    migrationCreateVolumeTimeoutSecs: d.int("migration_create_volume_timeout_secs", 300),
+    volumeDdBlocksize: d.match("volume_dd_blocksize", "1M", /^[1-9][0-9]*[KMG]?$/, "a size such as 1M or 4M"),
+    storageAvailabilityZone,
+    defaultVolumeType: d.str("default_volume_type", "__DEFAULT__"),
+    logLevel: d.oneOf("log_level", "info", ["debug", "info", "warn", "error"] as const),
+    backends: enabledBackends.map((name) => readBackend(sections, name, host, storageAvailabilityZone)),
+  };
+  if (config.authStrategy === "static" && config.staticTokens.size === 0) {
+    throw new ConfigError(
+      "Invalid configuration: [static_tokens] must list at least one token when auth_strategy = static",
+    );
+  }
+  return config;
+}
+
+function readBackend(sections: Sections, name: string, host: string, zone: string): BackendConfig {
+  checkName("DEFAULT", "enabled_backends", name);
+  if (!sections[name]) {
+    throw new ConfigError(
+      `Invalid configuration: [DEFAULT] enabled_backends names "${name}" but there is no [${name}] section`,
+    );
+  }
+  const r = new Reader(sections, name);
+  const volumeDriver = r.driver("volume_driver");
+  const backendHost = r.str("backend_host", host);
+  checkName(name, "backend_host", backendHost);
+  const volumeBackendName = r.str("volume_backend_name", name);
+  checkName(name, "volume_backend_name", volumeBackendName);
+  const rawfileDirectory = volumeDriver === "rawfile" ? path.resolve(r.required("rawfile_directory")) : null;
+  return {
+    section: name,
+    serviceHost: `${backendHost}@${name}`,
+    volumeDriver,
+    volumeBackendName,
+    availabilityZone: r.str("backend_availability_zone", zone),
+    reservedPercentage: r.int("reserved_percentage", 0, 0, 100),
+    maxOverSubscriptionRatio: r.float("max_over_subscription_ratio", 20),
+    rawfileDirectory,
+    options: sections[name] ?? {},
+  };
+}
+
+function readStaticTokens(sections: Sections): Map<string, StaticToken> {
+  const tokens = new Map<string, StaticToken>();
+  for (const [token, spec] of Object.entries(sections["static_tokens"] ?? {})) {
+    const m = /^([^:\s]+):([^:\s]+):(admin|member)$/.exec(spec);
+    if (!m) {
+      throw new ConfigError(
+        `Invalid configuration: [static_tokens] ${token} = "${spec}": expected <user_id>:<project_id>:<admin|member>`,
+      );
+    }
+    tokens.set(token, { userId: m[1]!, projectId: m[2]!, isAdmin: m[3] === "admin" });
+  }
+  return tokens;
+}
+
+/** Names that end up in host strings, queue names and file names: no separators, no shell specials. */
+function checkName(section: string, key: string, value: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value)) {
+    throw new ConfigError(
+      `Invalid configuration: [${section}] ${key} = "${value}": use letters, digits, '.', '_' or '-'`,
+    );
+  }
+}
+
+function normalise(parsed: Record<string, unknown>): Sections {
+  const out: Sections = { DEFAULT: {} };
+  for (const [key, value] of Object.entries(parsed)) {
+    if (value !== null && typeof value === "object") {
+      out[key] = { ...(out[key] ?? {}), ...stringify(value as Record<string, unknown>) };
+    } else {
+      // Keys before the first section header belong to [DEFAULT], as in oslo.config.
+      out["DEFAULT"]![key] = String(value);
+    }
+  }
+  return out;
+}
+
+function stringify(section: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(section).map(([k, v]) => [k, String(v).trim()]));
+}
+
+function applyEnv(sections: Sections, env: NodeJS.ProcessEnv): Sections {
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^VMS__([A-Za-z0-9_.-]+)__([A-Za-z0-9_]+)$/.exec(name);
+    if (!m || value === undefined) {
+      continue;
+    }
+    const section = m[1]!.toUpperCase() === "DEFAULT" ? "DEFAULT" : m[1]!.toLowerCase();
+    sections[section] = { ...(sections[section] ?? {}), [m[2]!.toLowerCase()]: value };
+  }
+  return sections;
+}
+
+/** oslo.config substitutes `$name` / `${name}` with [DEFAULT] options. */
+function interpolate(sections: Sections): void {
+  const defaults = sections["DEFAULT"] ?? {};
+  for (const section of Object.values(sections)) {
+    for (const [key, value] of Object.entries(section)) {
+      section[key] = value.replace(
+        /\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g,
+        (whole, name: string) => defaults[name] ?? whole,
+      );
+    }
+  }
+}
+
+class Reader {
+  constructor(
+    private readonly sections: Sections,
+    private readonly section: string,
+  ) {}
+
+  private raw(key: string): string | undefined {
+    const v = this.sections[this.section]?.[key];
+    return v === undefined || v === "" ? undefined : v;
+  }
+
+  private fail(key: string, value: string, expected: string): never {
+    throw new ConfigError(`Invalid configuration: [${this.section}] ${key} = "${value}": ${expected}`);
+  }
+
+  str(key: string, def: string): string {
+    return this.raw(key) ?? def;
+  }
+
+  required(key: string): string {
+    const v = this.raw(key);
+    if (v === undefined) {
+      throw new ConfigError(`Invalid configuration: [${this.section}] ${key} is required`);
+    }
+    return v;
+  }
+
+  list(key: string, def: string[]): string[] {
+    const v = this.raw(key);
+    return v === undefined
+      ? def
+      : v
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== "");
+  }
+
+  int(key: string, def: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw(key);
+    if (v === undefined) {
+      return def;
+    }
+    const n = /^-?[0-9]+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.fail(key, v, `must be an integer between ${min} and ${max}`);
+    }
+    return n;
+  }
+
+  float(key: string, def: number): number {
+    const v = this.raw(key);
+    if (v === undefined) {
+      return def;
+    }
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      this.fail(key, v, "must be a positive number");
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(key: string, def: T, allowed: readonly T[]): T {
+    const v = this.raw(key) ?? def;
+    if (!(allowed as readonly string[]).includes(v)) {
+      this.fail(key, v, `must be one of ${allowed.join(", ")}`);
+    }
+    return v as T;
+  }
+
+  driver(key: string): DriverName {
+    const v = this.required(key);
+    // Accept Cinder's class path for LVM so existing cinder.conf sections work unchanged.
+    const alias = v === "cinder.volume.drivers.lvm.LVMVolumeDriver" ? "lvm" : v;
+    if (!(DRIVER_NAMES as readonly string[]).includes(alias)) {
+      this.fail(key, v, `must be one of ${DRIVER_NAMES.join(", ")}`);
+    }
+    return alias as DriverName;
+  }
+
+  url(key: string, def: string, protocols: string[]): string {
+    const v = this.raw(key) ?? def;
+    let protocol: string;
+    try {
+      protocol = new URL(v).protocol;
+    } catch {
+      return this.fail(key, v, "must be a URL");
+    }
+    if (!protocols.includes(protocol)) {
+      this.fail(key, v, `must use one of the schemes ${protocols.join(" ")}`);
+    }
+    return v;
+  }
+
+  template(key: string, def: string): string {
+    const v = this.raw(key) ?? def;
+    if ((v.match(/%s/g) ?? []).length !== 1 || !/^[A-Za-z0-9._%-]+$/.test(v)) {
+      this.fail(key, v, "must contain %s exactly once and only letters, digits, '.', '_' or '-'");
+    }
+    return v;
+  }
+
+  match(key: string, def: string, re: RegExp, expected: string): string {
+    const v = this.raw(key) ?? def;
+    if (!re.test(v)) {
+      this.fail(key, v, `must be ${expected}`);
+    }
+    return v;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Typed client stubs for every RPC method, so callers never spell a method name or argument key.
+ * Method names follow Cinder's (cinder/scheduler/rpcapi.py, cinder/volume/rpcapi.py).
+ *
+ * Version history:
+ *   1.0 - create_volume, migrate_volume (scheduler); create_volume, delete_volume, create_snapshot,
+ *         delete_snapshot, migrate_volume, create_migration_target, get_copy_endpoint (volume).
+ */
+import type { PoolCapabilities } from "../../db/services";
+import type { CopyEndpoint } from "../../drivers/types";
+import { SCHEDULER_TOPIC, volumeTopic } from "../common/hosts";
+import type { Bus } from "./types";
+
+export interface SchedulerCreateVolume {
+  volume_id: string;
+}
+
+export interface SchedulerMigrateVolume {
+  volume_id: string;
+  migration_id: string;
+  /** The destination as the admin sent it: `host@backend[#pool]`. */
+  backend: string;
+  force_host_copy: boolean;
+}
+
+export class SchedulerRpc {
+  constructor(private readonly bus: Bus) {}
+
+  createVolume(args: SchedulerCreateVolume): Promise<void> {
+    return this.bus.cast(SCHEDULER_TOPIC, "create_volume", { ...args });
+  }
+
+  migrateVolume(args: SchedulerMigrateVolume): Promise<void> {
+    return this.bus.cast(SCHEDULER_TOPIC, "migrate_volume", { ...args });
+  }
+}
+
+export interface VolumeMigrateVolume {
+  volume_id: string;
+  migration_id: string;
+  /** Destination chosen by the scheduler: `host@backend#pool` with that pool's capabilities. */
+  dest: { host: string; capabilities: PoolCapabilities | null };
+  force_host_copy: boolean;
+}
+
+export class VolumeRpc {
+  constructor(private readonly bus: Bus) {}
+
+  createVolume(host: string, args: { volume_id: string }): Promise<void> {
+    return this.bus.cast(volumeTopic(host), "create_volume", args);
+  }
+
+  deleteVolume(host: string, args: { volume_id: string }): Promise<void> {
+    return this.bus.cast(volumeTopic(host), "delete_volume", args);
+  }
+
+  createSnapshot(host: string, args: { snapshot_id: string }): Promise<void> {
+    return this.bus.cast(volumeTopic(host), "create_snapshot", args);
+  }
+
+  deleteSnapshot(host: string, args: { snapshot_id: string }): Promise<void> {
+    return this.bus.cast(volumeTopic(host), "delete_snapshot", args);
+  }
+
+  migrateVolume(host: string, args: VolumeMigrateVolume): Promise<void> {
+    return this.bus.cast(volumeTopic(host), "migrate_volume", { ...args });
+  }
+
+  /** Creates the migration's temp volume on its backend and waits until it is available. */
+  createMigrationTarget(host: string, args: { volume_id: string }, timeoutMs: number): Promise<void> {
+    return this.bus
+      .call(volumeTopic(host), "create_migration_target", args, { timeoutMs })
+      .then(() => undefined);
+  }
+
+  /** Where the destination's bytes are, so the source worker can copy into it. */
+  getCopyEndpoint(host: string, args: { volume_id: string }): Promise<CopyEndpoint> {
+    return this.bus.call<CopyEndpoint>(volumeTopic(host), "get_copy_endpoint", args);
+  }
+}
