@@ -1,0 +1,56 @@
+import type { Db } from "../../db/connection";
+import { reportService, type ServiceCapabilities } from "../../db/services";
+import { coerceError } from "./errors";
+import type { Logger } from "./logger";
+import type { ServiceBinary } from "./states";
+
+export interface HeartbeatOptions {
+  db: Db;
+  logger: Logger;
+  service: { host: string; binary: ServiceBinary; topic: string; availabilityZone: string };
+  intervalSecs: number;
+  /** Volume services report pool capabilities with each heartbeat. */
+  capabilities?: () => Promise<ServiceCapabilities>;
+}
+
+/**
+ * Cinder's report_state: bump the service row every report_interval. A failed capability read
+ * still records the heartbeat (the service is up) but keeps the last capabilities.
+ */
+export class Heartbeat {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: HeartbeatOptions) {}
+
+  /** Reports once (so the service is visible before start() returns), then every interval. */
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => {
+      this.running = this.running.then(() => this.beat());
+    }, this.opts.intervalSecs * 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    await this.running;
+  }
+
+  async beat(): Promise<void> {
+    let caps: ServiceCapabilities | undefined;
+    try {
+      caps = await this.opts.capabilities?.();
+    } catch (e) {
+      this.opts.logger.warn({ err: coerceError(e) }, "could not read backend capabilities");
+    }
+    try {
+      await reportService(this.opts.db, this.opts.service, caps);
+    } catch (e) {
+      this.opts.logger.error({ err: coerceError(e) }, "heartbeat failed");
+    }
+  }
+}

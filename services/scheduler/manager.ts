@@ -1,0 +1,152 @@
+import type { Db } from "../../db/connection";
+import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
+import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { getVolumeType } from "../../db/volumeTypes";
+import type { AppConfig } from "../common/config";
+import { coerceError, NoValidBackend } from "../common/errors";
+import { backendOf, poolOf } from "../common/hosts";
+import type { Logger } from "../common/logger";
+import { MigrationState, MigrationStatus, VolumeStatus } from "../common/states";
+import { type SchedulerCreateVolume, type SchedulerMigrateVolume, VolumeRpc } from "../rpc/stubs";
+import type { Bus, RpcHandlers } from "../rpc/types";
+import { loadPools, type PoolState } from "./backends";
+import { rankPools, type PlacementRequest } from "./filters";
+
+export interface SchedulerDeps {
+  db: Db;
+  bus: Bus;
+  config: AppConfig;
+  logger: Logger;
+}
+
+/** Places new volumes and validates migration destinations (cinder/scheduler/manager.py). */
+export class SchedulerManager {
+  private readonly volumeRpc: VolumeRpc;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.volumeRpc = new VolumeRpc(deps.bus);
+  }
+
+  handlers(): RpcHandlers {
+    return {
+      create_volume: (a) => this.createVolume(a as unknown as SchedulerCreateVolume),
+      migrate_volume: (a) => this.migrateVolume(a as unknown as SchedulerMigrateVolume),
+    };
+  }
+
+  async createVolume({ volume_id }: SchedulerCreateVolume): Promise<void> {
+    const { db, logger } = this.deps;
+    const volume = await getVolume(db, volume_id);
+    if (!volume || volume.status !== VolumeStatus.CREATING || volume.host !== null) {
+      logger.info({ volume_id }, "create_volume: volume no longer waiting for placement");
+      return;
+    }
+    const [best] = rankPools(
+      await loadPools(db, this.deps.config.serviceDownTime),
+      await this.placement(volume),
+    );
+    if (!best) {
+      logger.warn({ volume_id }, "No valid backend was found for the new volume");
+      await updateVolumeIf(
+        db,
+        volume_id,
+        { status: VolumeStatus.ERROR },
+        { status: VolumeStatus.CREATING, host: null },
+      );
+      return;
+    }
+    const placed = await updateVolumeIf(
+      db,
+      volume_id,
+      { host: best.host, availability_zone: best.availabilityZone },
+      { status: VolumeStatus.CREATING, host: null },
+    );
+    if (placed) {
+      await this.volumeRpc.createVolume(best.host, { volume_id });
+    }
+  }
+
+  /**
+   * Cinder's backend_passes_filters: the destination must be among the pools that pass the filters
+   * for this volume's size and current type; without a `#pool` the best pool of that backend wins.
+   */
+  async migrateVolume(req: SchedulerMigrateVolume): Promise<void> {
+    const { db, logger } = this.deps;
+    const [volume, migration] = await Promise.all([
+      getVolume(db, req.volume_id),
+      getMigration(db, req.migration_id),
+    ]);
+    if (!volume || !migration || migration.state !== MigrationState.STARTING || !volume.host) {
+      logger.info({ ...req }, "migrate_volume: migration is no longer starting; nothing to do");
+      return;
+    }
+    try {
+      const dest = await this.pickDestination(volume, req.backend);
+      const recorded = await updateMigrationIf(
+        db,
+        migration.id,
+        { dest_host: dest.host },
+        { state: MigrationState.STARTING },
+      );
+      if (!recorded) {
+        return;
+      }
+      await this.volumeRpc.migrateVolume(volume.host, {
+        volume_id: volume.id,
+        migration_id: migration.id,
+        dest: { host: dest.host, capabilities: dest.capabilities },
+        force_host_copy: req.force_host_copy,
+      });
+    } catch (e) {
+      await this.failMigration(volume, migration.id, coerceError(e));
+    }
+  }
+
+  private async pickDestination(volume: VolumeRow, backend: string): Promise<PoolState> {
+    const ranked = rankPools(
+      await loadPools(this.deps.db, this.deps.config.serviceDownTime),
+      await this.placement(volume),
+    );
+    const wanted =
+      poolOf(backend) === null
+        ? ranked.filter((p) => p.serviceHost === backendOf(backend))
+        : ranked.filter((p) => p.host === backend);
+    if (!wanted[0]) {
+      throw new NoValidBackend(`Cannot place volume ${volume.id} on ${backend}`);
+    }
+    return wanted[0];
+  }
+
+  private async placement(volume: VolumeRow): Promise<PlacementRequest> {
+    const type = volume.volume_type_id ? await getVolumeType(this.deps.db, volume.volume_type_id) : undefined;
+    return { size: volume.size, extraSpecs: type?.extra_specs ?? {} };
+  }
+
+  /** Scheduler failures set `error` and give a locked volume its status back (Cinder leaves nothing stuck). */
+  private async failMigration(volume: VolumeRow, migrationId: string, err: Error): Promise<void> {
+    const { db, logger } = this.deps;
+    logger.warn(
+      { err, volume_id: volume.id, migration_id: migrationId },
+      "migration refused by the scheduler",
+    );
+    await db.transaction(async (trx) => {
+      await updateVolumeIf(
+        trx,
+        volume.id,
+        {
+          migration_status: MigrationStatus.ERROR,
+          status: trx.raw(
+            "CASE WHEN status = 'maintenance' THEN coalesce(previous_status, status) ELSE status END",
+          ) as never,
+        },
+        { migration_status: MigrationStatus.STARTING },
+      );
+      await updateMigrationIf(
+        trx,
+        migrationId,
+        { state: MigrationState.ERROR, error: err.message, finished_at: trx.fn.now() as never },
+        { state: MigrationState.STARTING },
+      );
+    });
+  }
+}

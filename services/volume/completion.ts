@@ -1,0 +1,109 @@
+import type { Knex } from "knex";
+
+import type { Db } from "../../db/connection";
+import { updateMigrationIf } from "../../db/migrationRecords";
+import { getVolume, softDeleteVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import type { VolumeDriver } from "../../drivers/types";
+import { coerceError, InternalError } from "../common/errors";
+import type { Logger } from "../common/logger";
+import { MigrationState, MigrationStatus, VolumeStatus } from "../common/states";
+import { driverVolume } from "./driverViews";
+
+/**
+ * Cinder's migrate_volume_completion + finish_volume_migration in one transaction: the source row
+ * (the id users know) takes the destination's placement and backend name; the temp row becomes the
+ * retired source, pointing at the old data, to be deleted on the old host. Returns the retired row.
+ */
+export async function completeMigration(
+  db: Db,
+  ids: { migrationId: string; sourceId: string; tempId: string },
+): Promise<VolumeRow> {
+  return db.transaction(async (trx) => {
+    const source = await cas(
+      trx,
+      ids.sourceId,
+      { migration_status: MigrationStatus.COMPLETING },
+      { migration_status: MigrationStatus.MIGRATING },
+    );
+    const temp = await getVolume(trx, ids.tempId);
+    if (!temp || temp.migration_target_of !== source.id || temp.status !== VolumeStatus.AVAILABLE) {
+      throw new InternalError(`temp volume ${ids.tempId} is not an available target of ${source.id}`);
+    }
+    await cas(
+      trx,
+      source.id,
+      {
+        host: temp.host,
+        availability_zone: temp.availability_zone,
+        cluster_name: temp.cluster_name,
+        name_id: temp.name_id ?? temp.id,
+        provider_location: temp.provider_location,
+        // SQL evaluates the right-hand sides on the old row, so this swaps the two columns.
+        status: trx.raw("coalesce(previous_status, status)") as never,
+        previous_status: trx.raw("status") as never,
+        migration_status: MigrationStatus.SUCCESS,
+      },
+      { migration_status: MigrationStatus.COMPLETING },
+    );
+    const retired = await cas(
+      trx,
+      temp.id,
+      {
+        host: source.host,
+        availability_zone: source.availability_zone,
+        cluster_name: source.cluster_name,
+        name_id: source.name_id ?? source.id,
+        provider_location: source.provider_location,
+        status: VolumeStatus.DELETING,
+        migration_status: MigrationStatus.DELETING,
+        migration_target_of: null,
+        description: `migration src for ${source.id}`,
+      },
+      { migration_target_of: source.id },
+    );
+    await updateMigrationIf(
+      trx,
+      ids.migrationId,
+      { state: MigrationState.SUCCESS, finished_at: trx.fn.now() as never },
+      { state: MigrationState.MIGRATING },
+    );
+    return retired;
+  });
+}
+
+async function cas(
+  trx: Knex.Transaction,
+  id: string,
+  values: Partial<VolumeRow>,
+  expected: Partial<VolumeRow>,
+): Promise<VolumeRow> {
+  const row = await updateVolumeIf(trx, id, values, expected);
+  if (!row) {
+    throw new InternalError(
+      `volume ${id} changed under the migration (expected ${JSON.stringify(expected)})`,
+    );
+  }
+  return row;
+}
+
+/** The retired row now names the old data on this (the old) backend: delete it, then the row. */
+export async function deleteRetiredSource(
+  deps: { db: Db; driver: VolumeDriver; config: { volumeNameTemplate: string }; logger: Logger },
+  retired: VolumeRow,
+): Promise<void> {
+  try {
+    await deps.driver.deleteVolume(driverVolume(deps.config.volumeNameTemplate, retired));
+    await softDeleteVolume(deps.db, retired.id);
+  } catch (e) {
+    deps.logger.error(
+      { err: coerceError(e), volume_id: retired.id },
+      "could not delete the migration source's old data",
+    );
+    await updateVolumeIf(
+      deps.db,
+      retired.id,
+      { status: VolumeStatus.ERROR_DELETING },
+      { status: VolumeStatus.DELETING },
+    );
+  }
+}

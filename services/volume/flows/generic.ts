@@ -1,0 +1,191 @@
+import type { Db } from "../../../db/connection";
+import { getMigration, recordProgress, updateMigrationIf } from "../../../db/migrationRecords";
+import { listServices } from "../../../db/services";
+import { getVolume, insertVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
+import type { VolumeDriver } from "../../../drivers/types";
+import type { AppConfig, BackendConfig } from "../../common/config";
+import { coerceError, VolumeMigrationFailed } from "../../common/errors";
+import { backendOf } from "../../common/hosts";
+import type { Logger } from "../../common/logger";
+import { MigrationState, MigrationStatus, ServiceBinary, VolumeStatus } from "../../common/states";
+import type { VolumeCopier } from "../../copy/types";
+import type { VolumeRpc } from "../../rpc/stubs";
+import { completeMigration, deleteRetiredSource } from "../completion";
+import { driverVolume } from "../driverViews";
+
+export interface GenericFlowDeps {
+  db: Db;
+  config: AppConfig;
+  backend: BackendConfig;
+  driver: VolumeDriver;
+  copier: VolumeCopier;
+  volumeRpc: VolumeRpc;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+const GiB = 1024 ** 3;
+/** Progress rows are written at most this often; the API reads them. */
+const PROGRESS_WRITE_MS = 2000;
+
+/**
+ * Cinder's _migrate_volume_generic for an unattached volume: a temp volume on the destination
+ * marked as target of the source, a verified copy, then the row swap that keeps the user-facing
+ * id. Until the swap, any failure removes the temp volume and leaves the source as it was.
+ */
+export async function runGenericMigration(deps: GenericFlowDeps, migrationId: string): Promise<void> {
+  const { db, logger } = deps;
+  const migration = await getMigration(db, migrationId);
+  const source = migration ? await getVolume(db, migration.volume_id) : undefined;
+  if (!migration || !source || !migration.dest_host) {
+    throw new Error(`migration ${migrationId} has no volume or destination`);
+  }
+  const log = logger.child({ migration_id: migrationId, volume_id: source.id, dest: migration.dest_host });
+  let temp: VolumeRow | undefined;
+  try {
+    temp = await createTempVolume(deps, source, migration.dest_host);
+    await updateMigrationIf(
+      db,
+      migrationId,
+      { temp_volume_id: temp.id, bytes_total: source.size * GiB },
+      { state: MigrationState.MIGRATING },
+    );
+    await deps.volumeRpc.createMigrationTarget(
+      migration.dest_host,
+      { volume_id: temp.id },
+      deps.config.migrationCreateVolumeTimeoutSecs * 1000,
+    );
+    log.info({ temp_volume_id: temp.id }, "temp volume ready; copying");
+    await copyAndVerify(deps, migrationId, source, temp);
+  } catch (e) {
+    const err = coerceError(e);
+    log.error({ err }, "generic migration failed before completion; rolling back");
+    await rollBack(deps, migrationId, source.id, temp, err);
+    throw err;
+  }
+  const retired = await completeMigration(db, { migrationId, sourceId: source.id, tempId: temp.id });
+  log.info("migration complete; deleting the old data");
+  await deleteRetiredSource(deps, retired);
+}
+
+async function createTempVolume(
+  deps: GenericFlowDeps,
+  source: VolumeRow,
+  destHost: string,
+): Promise<VolumeRow> {
+  const [service] = await listServices(deps.db, deps.config.serviceDownTime, {
+    binary: ServiceBinary.VOLUME,
+    host: backendOf(destHost),
+  });
+  // Same fields as the source except identity, placement and state (cinder/volume/manager.py);
+  // the temp volume takes the destination's zone and does not count against quota.
+  return insertVolume(deps.db, {
+    name: source.name,
+    description: source.description,
+    size: source.size,
+    status: VolumeStatus.CREATING,
+    attach_status: "detached",
+    project_id: source.project_id,
+    user_id: source.user_id,
+    volume_type_id: source.volume_type_id,
+    bootable: source.bootable,
+    multiattach: source.multiattach,
+    encrypted: source.encrypted,
+    metadata: source.metadata,
+    snapshot_id: source.snapshot_id,
+    source_volid: source.source_volid,
+    host: destHost,
+    availability_zone: service?.availability_zone ?? source.availability_zone,
+    migration_target_of: source.id,
+    use_quota: false,
+  });
+}
+
+async function copyAndVerify(
+  deps: GenericFlowDeps,
+  migrationId: string,
+  source: VolumeRow,
+  temp: VolumeRow,
+): Promise<void> {
+  const [src, dest] = await Promise.all([
+    deps.driver.copyEndpoint(driverVolume(deps.config.volumeNameTemplate, source)),
+    deps.volumeRpc.getCopyEndpoint(temp.host!, { volume_id: temp.id }),
+  ]);
+  let lastWrite = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const result = await deps.copier.copy({
+    source: src,
+    dest,
+    sizeBytes: source.size * GiB,
+    blockSize: deps.config.volumeDdBlocksize,
+    signal: deps.signal,
+    onProgress: (p) => {
+      const now = Date.now();
+      if (now - lastWrite < PROGRESS_WRITE_MS && p.bytesDone < p.bytesTotal) {
+        return;
+      }
+      lastWrite = now;
+      writing = writing
+        .then(() => recordProgress(deps.db, migrationId, { bytesDone: p.bytesDone, rateBps: p.rateBps }))
+        .catch((e) => deps.logger.warn({ err: coerceError(e) }, "could not record progress"));
+    },
+  });
+  await writing;
+  await updateMigrationIf(
+    deps.db,
+    migrationId,
+    { bytes_done: result.bytes, source_checksum: result.sourceSha256, dest_checksum: result.destSha256 },
+    { state: MigrationState.MIGRATING },
+  );
+  if (result.sourceSha256 !== result.destSha256) {
+    throw new VolumeMigrationFailed(
+      `checksum mismatch: source ${result.sourceSha256}, destination ${result.destSha256}; the source is kept`,
+    );
+  }
+}
+
+/** Source back to how it was (migration_status `error`, a locked volume unlocked); temp volume removed. */
+async function rollBack(
+  deps: GenericFlowDeps,
+  migrationId: string,
+  sourceId: string,
+  temp: VolumeRow | undefined,
+  err: Error,
+): Promise<void> {
+  const { db, logger } = deps;
+  await db.transaction(async (trx) => {
+    await updateVolumeIf(
+      trx,
+      sourceId,
+      {
+        migration_status: MigrationStatus.ERROR,
+        status: trx.raw(
+          "CASE WHEN status IN ('maintenance', 'retyping') THEN coalesce(previous_status, status) ELSE status END",
+        ) as never,
+      },
+      { migration_status: MigrationStatus.MIGRATING },
+    );
+    await updateMigrationIf(
+      trx,
+      migrationId,
+      { state: MigrationState.ERROR, error: err.message, finished_at: trx.fn.now() as never },
+      { state: MigrationState.MIGRATING },
+    );
+  });
+  if (!temp) {
+    return;
+  }
+  try {
+    const deleting = await updateVolumeIf(
+      db,
+      temp.id,
+      { status: VolumeStatus.DELETING },
+      { migration_target_of: sourceId },
+    );
+    if (deleting) {
+      await deps.volumeRpc.deleteVolume(temp.host!, { volume_id: temp.id });
+    }
+  } catch (e) {
+    logger.error({ err: coerceError(e), temp_volume_id: temp.id }, "could not remove the temp volume");
+  }
+}

@@ -1,0 +1,233 @@
+import type { Db } from "../../db/connection";
+import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
+import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snapshots";
+import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
+import type { CopyEndpoint, VolumeDriver } from "../../drivers/types";
+import type { VolumeCopier } from "../copy/types";
+import type { AppConfig, BackendConfig } from "../common/config";
+import { coerceError, VolumeNotFound } from "../common/errors";
+import { backendOf } from "../common/hosts";
+import type { Logger } from "../common/logger";
+import {
+  MigrationFlow,
+  MigrationState,
+  MigrationStatus,
+  SnapshotStatus,
+  VolumeStatus,
+} from "../common/states";
+import { VolumeRpc, type VolumeMigrateVolume } from "../rpc/stubs";
+import type { Bus, RpcHandlers } from "../rpc/types";
+import { driverSnapshot, driverVolume } from "./driverViews";
+import { runGenericMigration } from "./flows/generic";
+
+export interface VolumeManagerDeps {
+  db: Db;
+  bus: Bus;
+  config: AppConfig;
+  backend: BackendConfig;
+  driver: VolumeDriver;
+  copier: VolumeCopier;
+  logger: Logger;
+}
+
+/**
+ * The volume worker of one backend (`host@backend`): driver work for its volumes and the source
+ * side of every migration that leaves it. Long work (a migration) runs in the background once the
+ * database says what is happening, so the bus can acknowledge the message.
+ */
+export class VolumeManager {
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  readonly volumeRpc: VolumeRpc;
+
+  constructor(readonly deps: VolumeManagerDeps) {
+    this.volumeRpc = new VolumeRpc(deps.bus);
+  }
+
+  handlers(): RpcHandlers {
+    const id = (a: Record<string, unknown>, key: string): string => String(a[key]);
+    return {
+      create_volume: (a) => this.createVolume(id(a, "volume_id")).catch(() => undefined),
+      create_migration_target: (a) => this.createVolume(id(a, "volume_id")),
+      delete_volume: (a) => this.deleteVolume(id(a, "volume_id")),
+      create_snapshot: (a) => this.createSnapshot(id(a, "snapshot_id")),
+      delete_snapshot: (a) => this.deleteSnapshot(id(a, "snapshot_id")),
+      get_copy_endpoint: (a) => this.copyEndpoint(id(a, "volume_id")),
+      migrate_volume: (a) => this.migrateVolume(a as unknown as VolumeMigrateVolume),
+    };
+  }
+
+  /** Waits for background migrations after asking them to stop. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled([...this.tasks]);
+  }
+
+  private get template(): string {
+    return this.deps.config.volumeNameTemplate;
+  }
+
+  private ownsHost(host: string | null): boolean {
+    return host !== null && backendOf(host) === this.deps.backend.serviceHost;
+  }
+
+  /** Creates the backing object; `creating` → `available`, or `error` (and rethrows for callers that wait). */
+  async createVolume(volumeId: string): Promise<void> {
+    const { db, driver, logger } = this.deps;
+    const volume = await getVolume(db, volumeId);
+    if (!volume || !this.ownsHost(volume.host)) {
+      throw new VolumeNotFound(volumeId);
+    }
+    if (volume.status === VolumeStatus.AVAILABLE) {
+      return;
+    }
+    try {
+      const update = await driver.createVolume(driverVolume(this.template, volume));
+      const done = await updateVolumeIf(
+        db,
+        volumeId,
+        { ...update, status: VolumeStatus.AVAILABLE },
+        { status: VolumeStatus.CREATING },
+      );
+      if (!done) {
+        throw new Error(`volume ${volumeId} left 'creating' while its data was being created`);
+      }
+    } catch (e) {
+      const err = coerceError(e);
+      logger.error({ err, volume_id: volumeId }, "create_volume failed");
+      await updateVolumeIf(db, volumeId, { status: VolumeStatus.ERROR }, { status: VolumeStatus.CREATING });
+      throw err;
+    }
+  }
+
+  /** Removes the data, then the row. Deleting something already gone succeeds (drivers are idempotent). */
+  async deleteVolume(volumeId: string): Promise<void> {
+    const { db, driver, logger } = this.deps;
+    const volume = await getVolume(db, volumeId);
+    if (!volume || volume.status !== VolumeStatus.DELETING || !this.ownsHost(volume.host)) {
+      logger.info({ volume_id: volumeId }, "delete_volume: nothing to delete here");
+      return;
+    }
+    try {
+      await driver.deleteVolume(driverVolume(this.template, volume));
+      await softDeleteVolume(db, volumeId);
+    } catch (e) {
+      logger.error({ err: coerceError(e), volume_id: volumeId }, "delete_volume failed");
+      await updateVolumeIf(
+        db,
+        volumeId,
+        { status: VolumeStatus.ERROR_DELETING },
+        { status: VolumeStatus.DELETING },
+      );
+    }
+  }
+
+  async createSnapshot(snapshotId: string): Promise<void> {
+    const { db, driver, logger } = this.deps;
+    const snap = await getSnapshot(db, snapshotId);
+    const volume = snap ? await getVolume(db, snap.volume_id) : undefined;
+    if (!snap || !volume || snap.status !== SnapshotStatus.CREATING) {
+      return;
+    }
+    try {
+      await driver.createSnapshot(
+        driverSnapshot(this.deps.config.snapshotNameTemplate, snap),
+        driverVolume(this.template, volume),
+      );
+      await updateSnapshotIf(
+        db,
+        snapshotId,
+        { status: SnapshotStatus.AVAILABLE, progress: "100%" },
+        { status: SnapshotStatus.CREATING },
+      );
+    } catch (e) {
+      logger.error({ err: coerceError(e), snapshot_id: snapshotId }, "create_snapshot failed");
+      await updateSnapshotIf(
+        db,
+        snapshotId,
+        { status: SnapshotStatus.ERROR },
+        { status: SnapshotStatus.CREATING },
+      );
+    }
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    const { db, driver, logger } = this.deps;
+    const snap = await getSnapshot(db, snapshotId);
+    if (!snap || snap.status !== SnapshotStatus.DELETING) {
+      return;
+    }
+    try {
+      await driver.deleteSnapshot(driverSnapshot(this.deps.config.snapshotNameTemplate, snap));
+      await softDeleteSnapshot(db, snapshotId);
+    } catch (e) {
+      logger.error({ err: coerceError(e), snapshot_id: snapshotId }, "delete_snapshot failed");
+      await updateSnapshotIf(
+        db,
+        snapshotId,
+        { status: SnapshotStatus.ERROR_DELETING },
+        { status: SnapshotStatus.DELETING },
+      );
+    }
+  }
+
+  async copyEndpoint(volumeId: string): Promise<CopyEndpoint> {
+    const volume = await getVolume(this.deps.db, volumeId);
+    if (!volume || !this.ownsHost(volume.host)) {
+      throw new VolumeNotFound(volumeId);
+    }
+    return this.deps.driver.copyEndpoint(driverVolume(this.template, volume));
+  }
+
+  /**
+   * Source side of a migration. The message is acknowledged once the volume and the migration row
+   * say `migrating`; the copy then runs in the background. A redelivered message finds the CAS
+   * already done and does nothing.
+   */
+  async migrateVolume(req: VolumeMigrateVolume): Promise<void> {
+    const { db, logger } = this.deps;
+    const migration = await getMigration(db, req.migration_id);
+    if (!migration || migration.dest_host !== req.dest.host) {
+      logger.warn(
+        { migration_id: req.migration_id },
+        "migrate_volume: unknown migration or destination; ignored",
+      );
+      return;
+    }
+    const started = await db.transaction(async (trx) => {
+      const volume = await updateVolumeIf(
+        trx,
+        req.volume_id,
+        { migration_status: MigrationStatus.MIGRATING },
+        { migration_status: MigrationStatus.STARTING },
+      );
+      if (!volume || !this.ownsHost(volume.host)) {
+        return false;
+      }
+      const m = await updateMigrationIf(
+        trx,
+        migration.id,
+        { state: MigrationState.MIGRATING, flow: MigrationFlow.GENERIC, started_at: trx.fn.now() as never },
+        { state: MigrationState.STARTING },
+      );
+      if (!m) {
+        throw new Error(`migration ${migration.id} is not starting`);
+      }
+      return true;
+    });
+    if (!started) {
+      logger.info(
+        { migration_id: migration.id },
+        "migrate_volume: volume not starting a migration here; ignored",
+      );
+      return;
+    }
+    const task = runGenericMigration(
+      { ...this.deps, volumeRpc: this.volumeRpc, signal: this.abort.signal },
+      migration.id,
+    )
+      .catch((e) => logger.error({ err: coerceError(e), migration_id: migration.id }, "migration failed"))
+      .finally(() => this.tasks.delete(task));
+    this.tasks.add(task);
+  }
+}

@@ -1,0 +1,67 @@
+import type { Db } from "../../db/connection";
+import type { RunnerFactory } from "../../drivers/exec";
+import { createDriver } from "../../drivers/registry";
+import type { AppConfig, BackendConfig } from "../common/config";
+import { Heartbeat } from "../common/heartbeat";
+import { volumeTopic } from "../common/hosts";
+import type { Logger } from "../common/logger";
+import { ServiceBinary } from "../common/states";
+import { DdCopier } from "../copy/dd";
+import type { Bus } from "../rpc/types";
+import { VolumeManager } from "./manager";
+
+export interface VolumeServiceDeps {
+  db: Db;
+  bus: Bus;
+  config: AppConfig;
+  backend: BackendConfig;
+  runners: RunnerFactory;
+  logger: Logger;
+}
+
+export interface RunningService {
+  stop(): Promise<void>;
+}
+
+/** One volume worker: driver set up, heartbeat with capabilities, then its queue served. */
+export async function startVolumeService(
+  deps: VolumeServiceDeps,
+): Promise<RunningService & { manager: VolumeManager }> {
+  const { backend, config } = deps;
+  const logger = deps.logger.child({ service: "cinder-volume", backend: backend.serviceHost });
+  const driver = createDriver({
+    backend,
+    runner: deps.runners.get({ kind: "local" }),
+    volumeNameTemplate: config.volumeNameTemplate,
+    logger,
+  });
+  await driver.doSetup();
+  const manager = new VolumeManager({
+    ...deps,
+    driver,
+    copier: new DdCopier({ runners: deps.runners }),
+    logger,
+  });
+  const heartbeat = new Heartbeat({
+    db: deps.db,
+    logger,
+    service: {
+      host: backend.serviceHost,
+      binary: ServiceBinary.VOLUME,
+      topic: "cinder-volume",
+      availabilityZone: backend.availabilityZone,
+    },
+    intervalSecs: config.reportInterval,
+    capabilities: () => driver.getCapabilities(),
+  });
+  await heartbeat.start();
+  await deps.bus.serve(volumeTopic(backend.serviceHost), manager.handlers());
+  logger.info("volume service started");
+  return {
+    manager,
+    async stop() {
+      await heartbeat.stop();
+      await manager.stop();
+    },
+  };
+}
