@@ -26,6 +26,20 @@ export async function openDatabase(connection: string): Promise<Db> {
   return knex({ client: "pg", connection, pool: { min: 0, max: 10 } });
 }
 
-export async function migrateLatest(db: Db): Promise<void> {
-  await db.migrate.latest({ migrationSource });
+/**
+ * Every process migrates at start. When several start at once, knex's lock makes all but one fail
+ * with "already locked"; they wait and retry, and find the schema done.
+ */
+export async function migrateLatest(db: Db, attempts = 30): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await db.migrate.latest({ migrationSource });
+      return;
+    } catch (e) {
+      if (i >= attempts || !/already locked/i.test((e as Error).message)) {
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 250 * i));
+    }
+  }
 }

@@ -1,0 +1,68 @@
+/** Starts the service's real processes (tsx entry point) and ends each one by its pid. */
+import { type ChildProcess, spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+
+const ROOT = path.resolve(__dirname, "../..");
+const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function startProcess(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; readyLine?: RegExp } = {},
+): Promise<ServiceProcess> {
+  const child = spawn(TSX, [path.join(ROOT, "services/main/index.ts"), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, VMS_LOG_LEVEL: process.env["VMS_LOG_LEVEL"] ?? "info", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const proc: ServiceProcess = {
+    child,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
+        const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.once("exit", () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  };
+  return new Promise((resolve, reject) => {
+    const ready = opts.readyLine ?? /started|listening/i;
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString();
+      if (ready.test(out)) {
+        resolve(proc);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`process ${args.join(" ")} exited with ${code}:\n${out}`)));
+    setTimeout(
+      () => reject(new Error(`process ${args.join(" ")} not ready after 60 s:\n${out}`)),
+      60_000,
+    ).unref();
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
