@@ -28,8 +28,7 @@ export class MemoryBus implements Bus {
   call<T>(topic: string, method: string, args: RpcArgs, opts: CallOptions = {}): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RpcTimeout(topic, method, timeoutMs)), timeoutMs);
-      this.enqueue(topic, {
+      const pending: Pending = {
         envelope: wire(method, args),
         reply: (r) => {
           clearTimeout(timer);
@@ -39,7 +38,18 @@ export class MemoryBus implements Bus {
             reject(new RpcRemoteError(r.code, r.message));
           }
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        // Like an expired AMQP request: a topic served later must not act on a call nobody awaits.
+        this.unqueue(topic, pending);
+        reject(new RpcTimeout(topic, method, timeoutMs));
+      }, timeoutMs);
+      try {
+        this.enqueue(topic, pending);
+      } catch (e) {
+        clearTimeout(timer);
+        throw e;
+      }
     });
   }
 
@@ -69,11 +79,20 @@ export class MemoryBus implements Bus {
     }
   }
 
+  private unqueue(topic: string, p: Pending): void {
+    const waiting = this.backlog.get(topic)?.filter((q) => q !== p);
+    if (waiting) {
+      this.backlog.set(topic, waiting);
+    }
+  }
+
   private dispatch(topic: string, handlers: RpcHandlers, p: Pending): void {
     const run = async (): Promise<void> => {
       // Never run a handler inside its caller's stack: AMQP would not either.
       await new Promise((r) => setImmediate(r));
-      const handler = handlers[p.envelope.method];
+      // Own properties only: a method named "toString" or "constructor" must not reach Object.prototype.
+      const method = p.envelope.method;
+      const handler = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
       if (!handler) {
         this.opts.logger.error(
           { topic, method: p.envelope.method },
