@@ -85,7 +85,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   sections["DEFAULT"] = { ...sections["DEFAULT"], state_path: statePath };
   interpolate(sections);
 
-  let reportInterval = d.int("report_interval", 10);
+  const reportInterval = d.int("report_interval", 10);
   let serviceDownTime = d.int("service_down_time", 60);
   if (serviceDownTime <= reportInterval) {
     // Cinder raises it the same way (cinder/service.py) so a single late heartbeat is not "down".

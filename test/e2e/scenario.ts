@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-import { cinder, parseRows, parseTable } from "../helpers/cli";
+import { cinder, parseRows, parseTable, tableValues } from "../helpers/cli";
 import { waitFor } from "../helpers/stack";
 
 function sha256(file: string): string {
@@ -23,8 +23,10 @@ async function show(endpoint: string, id: string): Promise<Record<string, string
 export async function migrateWithCinder(endpoint: string, stateDir: string, host: string): Promise<void> {
   const pools = await cinder(endpoint, ["get-pools"]);
   expect(pools.code).toBe(0);
-  const poolNames = parseTable(pools.stdout);
-  expect(Object.values(poolNames).sort()).toEqual([`${host}@file-1#file-1`, `${host}@file-2#file-2`]);
+  expect(tableValues(pools.stdout, "name").sort()).toEqual([
+    `${host}@file-1#file-1`,
+    `${host}@file-2#file-2`,
+  ]);
 
   const created = await cinder(endpoint, ["create", "--name", "e2e-volume", "1"]);
   expect(created.code).toBe(0);

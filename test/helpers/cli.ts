@@ -50,6 +50,14 @@ export function parseTable(stdout: string): Record<string, string> {
   return out;
 }
 
+/** Every `name` value of the `| Property | Value |` tables cinderclient prints one per item (get-pools). */
+export function tableValues(stdout: string, key: string): string[] {
+  return stdout
+    .split("\n")
+    .map((l) => new RegExp(`^\\|\\s*${key}\\s*\\|\\s*(.*?)\\s*\\|$`).exec(l)?.[1])
+    .filter((v): v is string => v !== undefined);
+}
+
 /** Rows of a cinderclient list table (`| a | b |`), header row first. */
 export function parseRows(stdout: string): string[][] {
   return stdout

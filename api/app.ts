@@ -1,0 +1,109 @@
+/**
+ * The Cinder v3 REST API as an express application (no listen: the process entry point or a test
+ * does that). Request pipeline:
+ *
+ *   request id → raw body → version documents (`/`, `/v3/`, no microversion check)
+ *   → /v3: microversion → project id in the URL → authentication → routes → 404 → faults
+ */
+import { randomUUID } from "node:crypto";
+
+import express, { type NextFunction, type Request, type Response } from "express";
+
+import type { Db } from "../db/connection";
+import type { AppConfig } from "../services/common/config";
+import type { Logger } from "../services/common/logger";
+import type { Bus } from "../services/rpc/types";
+import { VolumeApi } from "../services/volume/api";
+import { DiscoveryApi } from "../services/volume/api/discovery";
+import { SnapshotApi } from "../services/volume/api/snapshots";
+import { TypeApi } from "../services/volume/api/types";
+import { authMiddleware } from "./auth";
+import { initRequest, setApiVersion, storeBody } from "./context";
+import { faultHandler, notFound } from "./faults";
+import { API_VERSION_HEADER, negotiate, VOLUME_SERVICE } from "./microversion";
+import { stripProjectId } from "./projectUrl";
+import { discoveryRouter } from "./routes/discovery";
+import { snapshotsRouter } from "./routes/snapshots";
+import { typesRouter } from "./routes/types";
+import { versionsRouter } from "./routes/versions";
+import { volumeActionsRouter } from "./routes/volumeActions";
+import { volumesRouter } from "./routes/volumes";
+
+export interface ApiDeps {
+  db: Db;
+  bus: Bus;
+  config: AppConfig;
+  logger: Logger;
+}
+
+/** Largest request body accepted (Cinder's sizelimit middleware default is 112 KiB; we allow more). */
+const MAX_BODY = "1mb";
+
+/**
+ * oslo's request id. Cinder also sends it as `x-compute-request-id` (on successful responses); we
+ * send both on every response because that is the header cinderclient 9 quotes as
+ * "(Request-ID: …)" in its error messages.
+ */
+function requestId(req: Request, res: Response, next: NextFunction): void {
+  const id = `req-${randomUUID()}`;
+  initRequest(req, id);
+  res.setHeader("x-openstack-request-id", id);
+  res.setHeader("x-compute-request-id", id);
+  next();
+}
+
+/**
+ * Negotiate the microversion and announce it on every response, faults included; a version out of
+ * range is still echoed, as Cinder does.
+ */
+function microversion(req: Request, res: Response, next: NextFunction): void {
+  const result = negotiate(req.get(API_VERSION_HEADER));
+  const announce = (v: string): void => {
+    res.setHeader(API_VERSION_HEADER, `${VOLUME_SERVICE} ${v}`);
+    res.setHeader("Vary", API_VERSION_HEADER);
+  };
+  if (result.ok) {
+    setApiVersion(req, result.version);
+    announce(result.version.toString());
+    next();
+    return;
+  }
+  if (result.echo) {
+    announce(result.echo);
+  }
+  next(result.error);
+}
+
+function v3Router(deps: ApiDeps): express.Router {
+  const r = express.Router();
+  r.use(microversion);
+  r.use(stripProjectId);
+  r.use(authMiddleware(deps.config));
+  const volumes = new VolumeApi(deps);
+  r.use(volumeActionsRouter(volumes));
+  r.use(volumesRouter(volumes));
+  r.use(snapshotsRouter(new SnapshotApi(deps)));
+  r.use(typesRouter(new TypeApi(deps)));
+  r.use(discoveryRouter(new DiscoveryApi(deps)));
+  return r;
+}
+
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(requestId);
+  // Read every body as bytes: it is JSON whatever the Content-Type says, and decoding it is left
+  // to the routes so that an unknown path answers 404 before a malformed body answers 400.
+  app.use(
+    express.raw({ type: () => true, limit: MAX_BODY }),
+    (req: Request, _res: Response, next: NextFunction) => {
+      storeBody(req, Buffer.isBuffer(req.body) ? req.body : undefined);
+      next();
+    },
+  );
+  app.use(versionsRouter());
+  app.use("/v3", v3Router(deps));
+  app.use(notFound);
+  app.use(faultHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,109 @@
+/**
+ * Per-request state, kept in WeakMaps keyed by the request instead of augmenting express's types:
+ * the request id and microversion (set first, so even faults can report them), the caller (set
+ * by auth), the URL's project id, and the decoded JSON body.
+ */
+import type { Request } from "express";
+
+import { MalformedRequestBody } from "../services/common/errors";
+import { BadRequest } from "../services/volume/api/badRequest";
+import type { Caller } from "../services/volume/api/caller";
+import { type ApiVersion, MIN_API_VERSION } from "./microversion";
+
+export interface RequestContext extends Caller {
+  requestId: string;
+  apiVersion: ApiVersion;
+  /** The project id written in the URL (`/v3/{project_id}/…`), or null when omitted. */
+  urlProjectId: string | null;
+  /** `scheme://host[:port]` from the request, for links. */
+  baseUrl: string;
+}
+
+interface PendingContext {
+  requestId: string;
+  apiVersion?: ApiVersion;
+  urlProjectId?: string | null;
+  caller?: Caller;
+}
+
+const state = new WeakMap<Request, PendingContext>();
+
+export function initRequest(req: Request, requestId: string): void {
+  state.set(req, { requestId });
+}
+
+function get(req: Request): PendingContext {
+  const s = state.get(req);
+  if (!s) {
+    throw new Error("request context used before initRequest");
+  }
+  return s;
+}
+
+export function requestIdOf(req: Request): string | undefined {
+  return state.get(req)?.requestId;
+}
+
+export function setApiVersion(req: Request, v: ApiVersion): void {
+  get(req).apiVersion = v;
+}
+
+export function setUrlProject(req: Request, projectId: string | null): void {
+  get(req).urlProjectId = projectId;
+}
+
+export function urlProjectOf(req: Request): string | null {
+  return get(req).urlProjectId ?? null;
+}
+
+export function setCaller(req: Request, caller: Caller): void {
+  get(req).caller = caller;
+}
+
+/**
+ * The full context; only valid behind the auth middleware. Like Cinder's Resource, a URL naming
+ * another project than the caller's is refused (checked here, i.e. only once a route matched).
+ */
+export function ctx(req: Request): RequestContext {
+  const s = get(req);
+  if (!s.caller) {
+    throw new Error("request context used before authentication");
+  }
+  if (s.urlProjectId && s.urlProjectId !== s.caller.projectId) {
+    throw new BadRequest("Malformed request url");
+  }
+  return {
+    ...s.caller,
+    requestId: s.requestId,
+    apiVersion: s.apiVersion ?? MIN_API_VERSION,
+    urlProjectId: s.urlProjectId ?? null,
+    baseUrl: `${req.protocol}://${req.get("host") ?? "localhost"}`,
+  };
+}
+
+const MALFORMED = Symbol("malformed");
+const bodies = new WeakMap<Request, unknown>();
+
+/** Decode the raw body as JSON whatever the Content-Type (clients send application/json). */
+export function storeBody(req: Request, raw: Buffer | undefined): void {
+  if (!raw || raw.length === 0) {
+    return;
+  }
+  try {
+    bodies.set(req, JSON.parse(raw.toString("utf8")) as unknown);
+  } catch {
+    bodies.set(req, MALFORMED);
+  }
+}
+
+/**
+ * The decoded body, undefined when empty. Unparsable JSON raises here rather than in the body
+ * middleware, so an unknown path still answers 404 before a bad body answers 400, as in Cinder.
+ */
+export function jsonBody(req: Request): unknown {
+  const body = bodies.get(req);
+  if (body === MALFORMED) {
+    throw new MalformedRequestBody();
+  }
+  return body;
+}

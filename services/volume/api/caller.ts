@@ -1,0 +1,29 @@
+/**
+ * Who is calling and what they may do. The API builds a Caller per request; the volume API checks
+ * policies itself (as cinder/volume/api.py does) so the order "look up, then authorise" stays in
+ * one place.
+ */
+import { PolicyNotAuthorized } from "../../common/errors";
+
+export interface Caller {
+  userId: string;
+  projectId: string;
+  isAdmin: boolean;
+}
+
+/** Cinder's policy names for the admin-only (`rule:admin_api`) operations we implement. */
+export const AdminPolicy = {
+  MIGRATE_VOLUME: "volume_extension:volume_admin_actions:migrate_volume",
+  RESET_STATUS: "volume_extension:volume_admin_actions:reset_status",
+  GET_POOLS: "scheduler_extension:scheduler_stats:get_pools",
+  SERVICES_INDEX: "volume_extension:services:index",
+  HOSTS: "volume_extension:hosts",
+  TYPES_MANAGE: "volume_extension:types_manage",
+} as const;
+export type AdminPolicy = (typeof AdminPolicy)[keyof typeof AdminPolicy];
+
+export function authorize(caller: Caller, rule: AdminPolicy): void {
+  if (!caller.isAdmin) {
+    throw new PolicyNotAuthorized(rule);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Snapshots as the API process handles them (cinder/volume/api.py `create_snapshot`,
+ * `delete_snapshot`). Snapshots matter to migration: a volume with one cannot be migrated, and a
+ * migrating or locked volume cannot get one.
+ */
+import {
+  insertSnapshot,
+  listSnapshots,
+  type SnapshotRow,
+  softDeleteSnapshot,
+  updateSnapshotIf,
+} from "../../../db/snapshots";
+import { getVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
+import { InvalidSnapshot, InvalidVolume } from "../../common/errors";
+import { IDLE_MIGRATION_STATUSES, SnapshotStatus, VolumeStatus } from "../../common/states";
+import { VolumeRpc } from "../../rpc/stubs";
+import type { Caller } from "./caller";
+import { boolParam, findSnapshot, findVolume, type VolumeApiOptions } from "./lookup";
+
+export interface CreateSnapshotRequest {
+  volumeId: string;
+  name: string | null;
+  description: string | null;
+  metadata: Record<string, string>;
+  /** `force` (or microversion ≥ 3.66): an in-use volume may be snapshotted. */
+  allowInUse: boolean;
+}
+
+export interface ListSnapshotsRequest {
+  allTenants?: string;
+  volumeId?: string;
+}
+
+function isMigrating(v: VolumeRow): boolean {
+  return v.migration_target_of !== null || !IDLE_MIGRATION_STATUSES.includes(v.migration_status);
+}
+
+/** Cinder's `_create_snapshot_in_db_validate` and status check, with its exact messages. */
+function checkSnapshottable(v: VolumeRow, valid: VolumeStatus[]): void {
+  if (!v.host) {
+    throw new InvalidVolume(
+      "The snapshot cannot be created because volume has not been scheduled to any host.",
+    );
+  }
+  if (v.status === VolumeStatus.MAINTENANCE) {
+    throw new InvalidVolume("The snapshot cannot be created when the volume is in maintenance mode.");
+  }
+  if (isMigrating(v)) {
+    throw new InvalidVolume("Snapshot cannot be created while volume is migrating.");
+  }
+  if (v.status === VolumeStatus.ERROR) {
+    throw new InvalidVolume("The snapshot cannot be created when the volume is in error status.");
+  }
+  if (!valid.includes(v.status)) {
+    throw new InvalidVolume(
+      `Volume ${v.id} status must be ${valid.join(", ")}, but current status is: ${v.status}.`,
+    );
+  }
+}
+
+export class SnapshotApi {
+  constructor(private readonly o: VolumeApiOptions) {}
+
+  get(caller: Caller, id: string): Promise<SnapshotRow> {
+    return findSnapshot(this.o.db, caller, id);
+  }
+
+  list(caller: Caller, r: ListSnapshotsRequest): Promise<SnapshotRow[]> {
+    const allTenants = caller.isAdmin && boolParam("all_tenants", r.allTenants);
+    return listSnapshots(this.o.db, {
+      projectId: allTenants ? undefined : caller.projectId,
+      volumeId: r.volumeId,
+    });
+  }
+
+  async create(caller: Caller, r: CreateSnapshotRequest): Promise<SnapshotRow> {
+    const volume = await findVolume(this.o.db, caller, r.volumeId);
+    const valid = r.allowInUse ? [VolumeStatus.AVAILABLE, VolumeStatus.IN_USE] : [VolumeStatus.AVAILABLE];
+    checkSnapshottable(volume, valid);
+    const snapshot = await this.o.db.transaction(async (trx) => {
+      // Re-assert the preconditions on the row itself: this CAS (it only touches updated_at) locks
+      // the volume row, so a concurrent os-migrate_volume either sees our snapshot or makes us fail.
+      const locked = await updateVolumeIf(
+        trx,
+        volume.id,
+        {},
+        { status: valid, migration_status: IDLE_MIGRATION_STATUSES, migration_target_of: null },
+      );
+      if (!locked) {
+        const now = await getVolume(trx, volume.id);
+        checkSnapshottable(now ?? volume, valid);
+        throw new InvalidVolume(`Volume ${volume.id} status must be ${valid.join(", ")}.`);
+      }
+      return insertSnapshot(trx, {
+        volume_id: volume.id,
+        name: r.name,
+        description: r.description,
+        status: SnapshotStatus.CREATING,
+        volume_size: volume.size,
+        project_id: caller.projectId,
+        user_id: caller.userId,
+        metadata: r.metadata,
+      });
+    });
+    await new VolumeRpc(this.o.bus).createSnapshot(volume.host!, { snapshot_id: snapshot.id });
+    return snapshot;
+  }
+
+  async delete(caller: Caller, id: string): Promise<void> {
+    const snapshot = await this.get(caller, id);
+    const row = await updateSnapshotIf(
+      this.o.db,
+      id,
+      { status: SnapshotStatus.DELETING },
+      { status: [SnapshotStatus.AVAILABLE, SnapshotStatus.ERROR] },
+    );
+    if (!row) {
+      throw new InvalidSnapshot(
+        "Snapshot status must be available or error and must not be part of a group.",
+      );
+    }
+    const volume = await getVolume(this.o.db, snapshot.volume_id);
+    if (!volume?.host) {
+      // No volume service holds its data (cannot normally happen: creation needs a host).
+      await softDeleteSnapshot(this.o.db, id);
+      return;
+    }
+    await new VolumeRpc(this.o.bus).deleteSnapshot(volume.host, { snapshot_id: id });
+  }
+}
