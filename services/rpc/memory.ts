@@ -102,7 +102,7 @@ export class MemoryBus implements Bus {
         return;
       }
       try {
-        const result = await handler(structuredClone(p.envelope.args));
+        const result = await handler(JSON.parse(JSON.stringify(p.envelope.args)) as RpcArgs);
         p.reply?.({ ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) });
       } catch (e) {
         const err = coerceError(e);
