@@ -6,3 +6,4 @@ export * from "./services";
 export * from "./snapshots";
 export * from "./volumes";
 export * from "./volumeTypes";
+export * from "./migrationOutcome";

@@ -1,5 +1,6 @@
 import type { Db } from "../../db/connection";
 import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
+import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
 import type { AppConfig } from "../common/config";
@@ -129,24 +130,12 @@ export class SchedulerManager {
       { err, volume_id: volume.id, migration_id: migrationId },
       "migration refused by the scheduler",
     );
-    await db.transaction(async (trx) => {
-      await updateVolumeIf(
-        trx,
-        volume.id,
-        {
-          migration_status: MigrationStatus.ERROR,
-          status: trx.raw(
-            "CASE WHEN status = 'maintenance' THEN coalesce(previous_status, status) ELSE status END",
-          ) as never,
-        },
-        { migration_status: MigrationStatus.STARTING },
-      );
-      await updateMigrationIf(
-        trx,
-        migrationId,
-        { state: MigrationState.ERROR, error: err.message, finished_at: trx.fn.now() as never },
-        { state: MigrationState.STARTING },
-      );
+    await recordMigrationFailure(db, {
+      volumeId: volume.id,
+      migrationId,
+      from: MigrationStatus.STARTING,
+      fromState: MigrationState.STARTING,
+      error: err.message,
     });
   }
 }

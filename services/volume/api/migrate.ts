@@ -6,7 +6,8 @@
  */
 import type { Knex } from "knex";
 
-import { insertMigration, type MigrationRow, updateMigrationIf } from "../../../db/migrationRecords";
+import { insertMigration, type MigrationRow } from "../../../db/migrationRecords";
+import { recordMigrationFailure } from "../../../db/migrationOutcome";
 import { listServices } from "../../../db/services";
 import { noSnapshots, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
 import { coerceError, InvalidHost, InvalidInput, InvalidVolume } from "../../common/errors";
@@ -145,27 +146,11 @@ function casValues(trx: Knex.Transaction, lockVolume: boolean): Partial<VolumeRo
 /** The cast never left: no scheduler will move this volume, so undo `starting` and record why. */
 async function abandon(o: VolumeApiOptions, migration: MigrationRow, err: Error): Promise<void> {
   o.logger.error({ err, migrationId: migration.id }, "could not cast migrate_volume to the scheduler");
-  await o.db.transaction(async (trx) => {
-    await updateVolumeIf(
-      trx,
-      migration.volume_id,
-      {
-        migration_status: MigrationStatus.ERROR,
-        status: trx.raw("CASE WHEN ?? = ? THEN coalesce(??, ??) ELSE ?? END", [
-          "status",
-          VolumeStatus.MAINTENANCE,
-          "previous_status",
-          "status",
-          "status",
-        ]) as unknown as VolumeStatus,
-      },
-      { migration_status: MigrationStatus.STARTING },
-    );
-    await updateMigrationIf(
-      trx,
-      migration.id,
-      { state: MigrationState.ERROR, error: err.message, finished_at: new Date() },
-      { state: MigrationState.STARTING },
-    );
+  await recordMigrationFailure(o.db, {
+    volumeId: migration.volume_id,
+    migrationId: migration.id,
+    from: MigrationStatus.STARTING,
+    fromState: MigrationState.STARTING,
+    error: err.message,
   });
 }

@@ -1,4 +1,5 @@
 import type { Db } from "../../../db/connection";
+import { recordMigrationFailure } from "../../../db/migrationOutcome";
 import { getMigration, recordProgress, updateMigrationIf } from "../../../db/migrationRecords";
 import { listServices } from "../../../db/services";
 import { getVolume, insertVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
@@ -153,24 +154,12 @@ async function rollBack(
   err: Error,
 ): Promise<void> {
   const { db, logger } = deps;
-  await db.transaction(async (trx) => {
-    await updateVolumeIf(
-      trx,
-      sourceId,
-      {
-        migration_status: MigrationStatus.ERROR,
-        status: trx.raw(
-          "CASE WHEN status IN ('maintenance', 'retyping') THEN coalesce(previous_status, status) ELSE status END",
-        ) as never,
-      },
-      { migration_status: MigrationStatus.MIGRATING },
-    );
-    await updateMigrationIf(
-      trx,
-      migrationId,
-      { state: MigrationState.ERROR, error: err.message, finished_at: trx.fn.now() as never },
-      { state: MigrationState.MIGRATING },
-    );
+  await recordMigrationFailure(db, {
+    volumeId: sourceId,
+    migrationId,
+    from: MigrationStatus.MIGRATING,
+    fromState: MigrationState.MIGRATING,
+    error: err.message,
   });
   if (!temp) {
     return;
