@@ -72,7 +72,8 @@ export function updateSnapshotIf(
 }
 
 export async function softDeleteSnapshot(db: Conn, id: string): Promise<void> {
+  // Only a row already marked `deleting` (by a compare-and-swap) is retired.
   await db("snapshots")
-    .where({ id, deleted: false })
+    .where({ id, deleted: false, status: "deleting" })
     .update({ deleted: true, deleted_at: db.fn.now(), status: "deleted", updated_at: db.fn.now() });
 }

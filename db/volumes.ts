@@ -116,8 +116,9 @@ export function noSnapshots(qb: Knex.QueryBuilder): void {
 
 /** Soft delete, as Cinder does: the row stays for history with deleted = true and status `deleted`. */
 export async function softDeleteVolume(db: Conn, id: string): Promise<void> {
+  // Only a row already marked `deleting` (by a compare-and-swap) is retired.
   await db("volumes")
-    .where({ id, deleted: false })
+    .where({ id, deleted: false, status: "deleting" })
     .update({ deleted: true, deleted_at: db.fn.now(), status: "deleted", updated_at: db.fn.now() });
 }
 
