@@ -77,6 +77,7 @@ export async function reportService(
     .onConflict(["host", "binary"])
     .merge({
       topic: s.topic,
+      cluster_name: s.clusterName ?? null,
       availability_zone: s.availabilityZone,
       report_count: db.raw("services.report_count + 1"),
       updated_at: db.fn.now(),

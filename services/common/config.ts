@@ -29,6 +29,8 @@ export interface BackendConfig {
   section: string;
   /** `host@backend`: the service name and the RPC queue suffix. */
   serviceHost: string;
+  /** `cluster@backend` when [DEFAULT] cluster is set (Cinder's active-active clusters), else null. */
+  clusterName: string | null;
   volumeDriver: DriverName;
   volumeBackendName: string;
   availabilityZone: string;
@@ -95,6 +97,10 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   const host = d.str("host", os.hostname());
   checkName("DEFAULT", "host", host);
   const storageAvailabilityZone = d.str("storage_availability_zone", "nova");
+  const cluster = d.str("cluster", "") || null;
+  if (cluster !== null) {
+    checkName("DEFAULT", "cluster", cluster);
+  }
   const config: AppConfig = {
     host,
     statePath,
@@ -119,7 +125,9 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
     storageAvailabilityZone,
     defaultVolumeType: d.str("default_volume_type", "__DEFAULT__"),
     logLevel: d.oneOf("log_level", "info", ["debug", "info", "warn", "error"] as const),
-    backends: enabledBackends.map((name) => readBackend(sections, name, host, storageAvailabilityZone)),
+    backends: enabledBackends.map((name) =>
+      readBackend(sections, name, host, storageAvailabilityZone, cluster),
+    ),
   };
   if (config.authStrategy === "static" && config.staticTokens.size === 0) {
     throw new ConfigError(
@@ -129,7 +137,13 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   return config;
 }
 
-function readBackend(sections: Sections, name: string, host: string, zone: string): BackendConfig {
+function readBackend(
+  sections: Sections,
+  name: string,
+  host: string,
+  zone: string,
+  cluster: string | null,
+): BackendConfig {
   checkName("DEFAULT", "enabled_backends", name);
   if (!sections[name]) {
     throw new ConfigError(
@@ -146,6 +160,7 @@ function readBackend(sections: Sections, name: string, host: string, zone: strin
   return {
     section: name,
     serviceHost: `${backendHost}@${name}`,
+    clusterName: cluster === null ? null : `${cluster}@${name}`,
     volumeDriver,
     volumeBackendName,
     availabilityZone: r.str("backend_availability_zone", zone),

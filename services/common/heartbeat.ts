@@ -7,7 +7,13 @@ import type { ServiceBinary } from "./states";
 export interface HeartbeatOptions {
   db: Db;
   logger: Logger;
-  service: { host: string; binary: ServiceBinary; topic: string; availabilityZone: string };
+  service: {
+    host: string;
+    binary: ServiceBinary;
+    topic: string;
+    availabilityZone: string;
+    clusterName?: string | null;
+  };
   intervalSecs: number;
   /** Volume services report pool capabilities with each heartbeat. */
   capabilities?: () => Promise<ServiceCapabilities>;

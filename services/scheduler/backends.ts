@@ -8,6 +8,8 @@ export interface PoolState {
   host: string;
   /** `host@backend`. */
   serviceHost: string;
+  /** `cluster@backend` of the service, when it belongs to a cluster. */
+  clusterName: string | null;
   availabilityZone: string;
   /** The pool's capabilities merged with its service's (volume_backend_name, storage_protocol, …). */
   capabilities: PoolCapabilities;
@@ -30,6 +32,7 @@ export async function loadPools(db: Db, serviceDownTime: number): Promise<PoolSt
       pools.push({
         host: `${s.host}#${p.pool_name}`,
         serviceHost: s.host,
+        clusterName: s.cluster_name,
         availabilityZone: s.availability_zone,
         capabilities: { ...serviceLevel, ...p },
       });

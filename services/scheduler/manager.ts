@@ -108,10 +108,15 @@ export class SchedulerManager {
       await loadPools(this.deps.db, this.deps.config.serviceDownTime),
       await this.placement(volume),
     );
-    const wanted =
-      poolOf(backend) === null
-        ? ranked.filter((p) => p.serviceHost === backendOf(backend))
-        : ranked.filter((p) => p.host === backend);
+    // A destination names a backend (`host@backend`) or, for cluster migrations, a cluster
+    // (`cluster@backend`); without `#pool` the best-weighed pool of it wins.
+    const target = backendOf(backend);
+    const pool = poolOf(backend);
+    const wanted = ranked.filter(
+      (p) =>
+        (p.serviceHost === target || p.clusterName === target) &&
+        (pool === null || p.capabilities.pool_name === pool),
+    );
     if (!wanted[0]) {
       throw new NoValidBackend(`Cannot place volume ${volume.id} on ${backend}`);
     }

@@ -50,6 +50,7 @@ export async function startVolumeService(
       binary: ServiceBinary.VOLUME,
       topic: "cinder-volume",
       availabilityZone: backend.availabilityZone,
+      clusterName: backend.clusterName,
     },
     intervalSecs: config.reportInterval,
     capabilities: () => driver.getCapabilities(),

@@ -5,6 +5,7 @@ function pool(name: string, caps: Partial<PoolState["capabilities"]>): PoolState
   return {
     host: `h@${name}#${name}`,
     serviceHost: `h@${name}`,
+    clusterName: null,
     availabilityZone: "nova",
     capabilities: {
       pool_name: name,
