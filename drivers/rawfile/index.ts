@@ -84,6 +84,11 @@ export class RawFileDriver implements VolumeDriver {
     await this.deps.runner.run(["rm", "-f", "--", this.pathOf(volume.name)]);
   }
 
+  async extendVolume(volume: DriverVolume, newSizeGb: number): Promise<void> {
+    // `truncate -s` with a plain size would also shrink; only ever grow.
+    await this.deps.runner.run(["truncate", "-s", `>${newSizeGb * GiB}`, "--", this.pathOf(volume.name)]);
+  }
+
   async createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<void> {
     await this.deps.runner.run([
       "cp",

@@ -5,6 +5,7 @@
  * Version history:
  *   1.0 - create_volume, migrate_volume (scheduler); create_volume, delete_volume, create_snapshot,
  *         delete_snapshot, migrate_volume, create_migration_target, get_copy_endpoint (volume).
+ *   1.1 - extend_volume, migrate_volume_completion (volume).
  */
 import type { PoolCapabilities } from "../../db/services";
 import type { CopyEndpoint } from "../../drivers/types";
@@ -71,6 +72,21 @@ export class VolumeRpc {
     return this.bus
       .call(volumeTopic(host), "create_migration_target", args, { timeoutMs })
       .then(() => undefined);
+  }
+
+  extendVolume(host: string, args: { volume_id: string; new_size: number }): Promise<void> {
+    return this.bus.cast(volumeTopic(host), "extend_volume", args);
+  }
+
+  /**
+   * Nova's callback after a swap (os-migrate_volume_completion), handled by the source volume's
+   * service; returns the id Nova must keep for the attachment (Cinder's save_volume_id).
+   */
+  migrateVolumeCompletion(
+    host: string,
+    args: { volume_id: string; new_volume_id: string; error: boolean },
+  ): Promise<{ save_volume_id: string }> {
+    return this.bus.call(volumeTopic(host), "migrate_volume_completion", args);
   }
 
   /** Where the destination's bytes are, so the source worker can copy into it. */

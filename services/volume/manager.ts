@@ -50,6 +50,7 @@ export class VolumeManager {
       create_volume: (a) => this.createVolume(id(a, "volume_id")).catch(() => undefined),
       create_migration_target: (a) => this.createVolume(id(a, "volume_id")),
       delete_volume: (a) => this.deleteVolume(id(a, "volume_id")),
+      extend_volume: (a) => this.extendVolume(id(a, "volume_id"), Number(a["new_size"])),
       create_snapshot: (a) => this.createSnapshot(id(a, "snapshot_id")),
       delete_snapshot: (a) => this.deleteSnapshot(id(a, "snapshot_id")),
       get_copy_endpoint: (a) => this.copyEndpoint(id(a, "volume_id")),
@@ -118,6 +119,37 @@ export class VolumeManager {
         volumeId,
         { status: VolumeStatus.ERROR_DELETING },
         { status: VolumeStatus.DELETING },
+      );
+    }
+  }
+
+  /** `extending` → `available` with the new size, or `error_extending` (Cinder's extend_volume). */
+  async extendVolume(volumeId: string, newSize: number): Promise<void> {
+    const { db, driver, logger } = this.deps;
+    const volume = await getVolume(db, volumeId);
+    if (!volume || volume.status !== VolumeStatus.EXTENDING || !this.ownsHost(volume.host)) {
+      return;
+    }
+    try {
+      await driver.extendVolume(driverVolume(this.template, volume), newSize);
+      await updateVolumeIf(
+        db,
+        volumeId,
+        {
+          // An attached volume (extend of in-use volumes, 3.42) goes back to in-use.
+          status: db.raw("CASE WHEN previous_status = 'in-use' THEN 'in-use' ELSE 'available' END") as never,
+          size: newSize,
+          previous_status: VolumeStatus.EXTENDING,
+        },
+        { status: VolumeStatus.EXTENDING },
+      );
+    } catch (e) {
+      logger.error({ err: coerceError(e), volume_id: volumeId }, "extend_volume failed");
+      await updateVolumeIf(
+        db,
+        volumeId,
+        { status: VolumeStatus.ERROR_EXTENDING },
+        { status: VolumeStatus.EXTENDING },
       );
     }
   }
