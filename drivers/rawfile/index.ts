@@ -2,11 +2,15 @@ import path from "node:path";
 
 import type { ServiceCapabilities } from "../../db/services";
 import { DriverError } from "../../services/common/errors";
+import { checksum } from "../../services/copy/dd";
+import { CommandError } from "../exec/types";
 import type {
   CopyEndpoint,
   DriverDeps,
+  DriverMigrateResult,
   DriverSnapshot,
   DriverVolume,
+  MigrationDestination,
   VolumeDriver,
   VolumeModelUpdate,
 } from "../types";
@@ -14,6 +18,8 @@ import type {
 const GiB = 1024 ** 3;
 /** Backend object names come from templates over uuids; anything else is refused before a command runs. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A destination directory read from another service's capabilities: absolute, plain characters. */
+const SAFE_DIR = /^\/[A-Za-z0-9._/-]*$/;
 
 /**
  * A volume is a sparse file of exactly `size` GiB in the backend's directory, named by
@@ -113,6 +119,56 @@ export class RawFileDriver implements VolumeDriver {
       // A freshly truncated file reads zeros everywhere, so zero blocks need not be written.
       sparseTarget: true,
     };
+  }
+
+  /**
+   * Native move between two raw-file backends of the same host (the LVM driver's "same node, other
+   * VG" rule): a hard link when both directories share a filesystem (no byte moves, nothing can be
+   * lost), otherwise a sparse copy verified by sha256 before the source is removed. Any other
+   * destination answers `{moved: false}` and the volume goes through the generic copy.
+   */
+  async migrateVolume(volume: DriverVolume, dest: MigrationDestination): Promise<DriverMigrateResult> {
+    const m = /^RawFileDriver:([^:]+):(.+)$/.exec(String(dest.capabilities?.location_info ?? ""));
+    const myHost = this.deps.backend.serviceHost.split("@")[0];
+    if (
+      !this.deps.backend.rawfileNativeMigration ||
+      !m ||
+      m[1] !== myHost ||
+      !SAFE_DIR.test(m[2]!) ||
+      m[2]!.split("/").includes("..")
+    ) {
+      return { moved: false };
+    }
+    const destDir = m[2]!;
+    if (path.resolve(destDir) === this.dir) {
+      throw new DriverError(
+        `Refusing to migrate volume ID: ${volume.id}. Please check your configuration because source and destination are the same directory: ${destDir}.`,
+      );
+    }
+    const src = this.pathOf(volume.name);
+    const dst = path.join(destDir, path.basename(src));
+    const run = (argv: string[]): Promise<unknown> => this.deps.runner.run(argv);
+    try {
+      await run(["ln", "-f", "--", src, dst]);
+    } catch (e) {
+      if (!(e instanceof CommandError) || !/cross-device/i.test(e.stderr)) {
+        throw e;
+      }
+      const part = `${dst}.part`;
+      await run(["cp", "--sparse=always", "--", src, part]);
+      const size = volume.size * GiB;
+      const [a, b] = await Promise.all([
+        checksum(this.deps.runner, src, size, "1M"),
+        checksum(this.deps.runner, part, size, "1M"),
+      ]);
+      if (a !== b) {
+        await run(["rm", "-f", "--", part]);
+        throw new DriverError(`copy of ${src} to ${part} does not match (${a} != ${b}); source kept`);
+      }
+      await run(["mv", "-f", "--", part, dst]);
+    }
+    await run(["rm", "-f", "--", src]);
+    return { moved: true, modelUpdate: { provider_location: dst } };
   }
 
   private pathOf(name: string): string {

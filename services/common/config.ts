@@ -15,13 +15,55 @@ import { ConfigError } from "./errors";
 export const DRIVER_NAMES = ["rawfile", "lvm"] as const;
 export type DriverName = (typeof DRIVER_NAMES)[number];
 
-export const AUTH_STRATEGIES = ["noauth", "static"] as const;
+export const AUTH_STRATEGIES = ["noauth", "static", "keystone"] as const;
 export type AuthStrategy = (typeof AUTH_STRATEGIES)[number];
 
 export interface StaticToken {
   userId: string;
   projectId: string;
   isAdmin: boolean;
+}
+
+/** How a volume worker reaches Nova for the swap of attached volumes ([nova]). */
+export interface NovaConfig {
+  /** Nova's compute API, e.g. http://nova:8774/v2.1. Without it attached volumes cannot migrate. */
+  endpoint: string;
+  /** Sent as X-Auth-Token and X-Service-Token: Nova's swap API is service-role only. */
+  token: string;
+  timeoutSecs: number;
+  /** How long a migration may wait for Nova's completion callback before it is rolled back. */
+  swapTimeoutSecs: number;
+}
+
+/** [keystone_authtoken]: how `auth_strategy = keystone` validates tokens (keystonemiddleware's names). */
+export interface KeystoneAuthtokenConfig {
+  /** Keystone's URL, with or without `/v3`; tokens are validated at `<…>/v3/auth/tokens`. */
+  authUrl: string;
+  /** Sent on 401s as `WWW-Authenticate: Keystone uri="…"`. @defaultValue auth_url */
+  wwwAuthenticateUri: string;
+  /** The service user whose token authorises validation requests (password auth). */
+  username: string;
+  password: string;
+  projectName: string;
+  /** @defaultValue "Default" */
+  userDomainName: string;
+  /** @defaultValue "Default" */
+  projectDomainName: string;
+  /** Seconds a validated token is trusted without asking Keystone again (never past expires_at). @defaultValue 300 */
+  tokenCacheTime: number;
+  /** Seconds to wait for Keystone before answering 503. @defaultValue 5 */
+  httpConnectTimeout: number;
+}
+
+/** [keystone]: the built-in minimal Keystone v3, mounted at /identity. */
+export interface BuiltinKeystoneConfig {
+  enabled: boolean;
+  /** JSON file of users with scrypt password hashes (services/keystone/users.ts); required when enabled. */
+  usersFile: string | null;
+  /** Token lifetime in seconds (Keystone's [token] expiration). @defaultValue 3600 */
+  tokenExpiration: number;
+  /** Region of the catalog's endpoints. @defaultValue "RegionOne" */
+  region: string;
 }
 
 export interface BackendConfig {
@@ -38,6 +80,8 @@ export interface BackendConfig {
   maxOverSubscriptionRatio: number;
   /** rawfile driver: the directory holding the volume files. */
   rawfileDirectory: string | null;
+  /** rawfile driver: move natively (hard link or local copy) to another directory of the same host. */
+  rawfileNativeMigration: boolean;
   /** Every option of the section, for drivers that read their own keys. */
   options: Readonly<Record<string, string>>;
 }
@@ -52,6 +96,9 @@ export interface AppConfig {
   /** noauth: user ids that get the admin role (real Cinder's noauth makes everyone admin). */
   noauthAdminUsers: string[];
   staticTokens: ReadonlyMap<string, StaticToken>;
+  /** Set when auth_strategy = keystone (validated at start), else null. */
+  keystoneAuthtoken: KeystoneAuthtokenConfig | null;
+  keystone: BuiltinKeystoneConfig;
   volumeNameTemplate: string;
   snapshotNameTemplate: string;
   reportInterval: number;
@@ -63,6 +110,7 @@ export interface AppConfig {
   storageAvailabilityZone: string;
   defaultVolumeType: string;
   logLevel: string;
+  nova: NovaConfig | null;
   backends: BackendConfig[];
 }
 
@@ -101,6 +149,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
   if (cluster !== null) {
     checkName("DEFAULT", "cluster", cluster);
   }
+  const authStrategy = d.oneOf("auth_strategy", "noauth", AUTH_STRATEGIES);
   const config: AppConfig = {
     host,
     statePath,
@@ -111,9 +160,11 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
       "postgresql:",
       "postgres:",
     ]),
-    authStrategy: d.oneOf("auth_strategy", "noauth", AUTH_STRATEGIES),
+    authStrategy,
     noauthAdminUsers: d.list("noauth_admin_users", ["admin"]),
     staticTokens: readStaticTokens(sections),
+    keystoneAuthtoken: authStrategy === "keystone" ? readKeystoneAuthtoken(sections) : null,
+    keystone: readBuiltinKeystone(sections),
     volumeNameTemplate: d.template("volume_name_template", "volume-%s"),
     snapshotNameTemplate: d.template("snapshot_name_template", "snapshot-%s"),
     reportInterval,
@@ -125,6 +176,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
     storageAvailabilityZone,
     defaultVolumeType: d.str("default_volume_type", "__DEFAULT__"),
     logLevel: d.oneOf("log_level", "info", ["debug", "info", "warn", "error"] as const),
+    nova: readNova(sections),
     backends: enabledBackends.map((name) =>
       readBackend(sections, name, host, storageAvailabilityZone, cluster),
     ),
@@ -167,7 +219,50 @@ function readBackend(
     reservedPercentage: r.int("reserved_percentage", 0, 0, 100),
     maxOverSubscriptionRatio: r.float("max_over_subscription_ratio", 20),
     rawfileDirectory,
+    rawfileNativeMigration: r.bool("rawfile_native_migration", true),
     options: sections[name] ?? {},
+  };
+}
+
+function readNova(sections: Sections): NovaConfig | null {
+  const r = new Reader(sections, "nova");
+  if (!sections["nova"]?.["endpoint_override"]) {
+    return null;
+  }
+  return {
+    endpoint: r.url("endpoint_override", "", ["http:", "https:"]).replace(/\/+$/, ""),
+    token: r.required("token"),
+    timeoutSecs: r.int("timeout", 60),
+    swapTimeoutSecs: r.int("swap_timeout_secs", 3600),
+  };
+}
+
+function readKeystoneAuthtoken(sections: Sections): KeystoneAuthtokenConfig {
+  const r = new Reader(sections, "keystone_authtoken");
+  // Only password auth is implemented; refuse other plugins rather than ignore their options.
+  r.oneOf("auth_type", "password", ["password"] as const);
+  const authUrl = r.url("auth_url", r.required("auth_url"), ["http:", "https:"]);
+  return {
+    authUrl,
+    wwwAuthenticateUri: r.url("www_authenticate_uri", authUrl, ["http:", "https:"]),
+    username: r.required("username"),
+    password: r.required("password"),
+    projectName: r.required("project_name"),
+    userDomainName: r.str("user_domain_name", "Default"),
+    projectDomainName: r.str("project_domain_name", "Default"),
+    tokenCacheTime: r.int("token_cache_time", 300, 0),
+    httpConnectTimeout: r.int("http_connect_timeout", 5, 1, 300),
+  };
+}
+
+function readBuiltinKeystone(sections: Sections): BuiltinKeystoneConfig {
+  const r = new Reader(sections, "keystone");
+  const enabled = r.bool("enabled", false);
+  return {
+    enabled,
+    usersFile: enabled ? path.resolve(r.required("users_file")) : null,
+    tokenExpiration: r.int("token_expiration", 3600, 60),
+    region: r.str("region", "RegionOne"),
   };
 }
 
@@ -295,6 +390,21 @@ class Reader {
       this.fail(key, v, "must be a positive number");
     }
     return n;
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const v = this.raw(key);
+    if (v === undefined) {
+      return def;
+    }
+    // oslo.config's boolean values.
+    if (/^(true|yes|on|1)$/i.test(v)) {
+      return true;
+    }
+    if (/^(false|no|off|0)$/i.test(v)) {
+      return false;
+    }
+    return this.fail(key, v, "must be true or false");
   }
 
   oneOf<T extends string>(key: string, def: T, allowed: readonly T[]): T {

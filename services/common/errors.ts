@@ -15,6 +15,7 @@ export const ErrorCodes = {
   VMS_ERR_BAD_API_VERSION: "VMS_ERR_BAD_API_VERSION",
   VMS_ERR_API_VERSION_NOT_SUPPORTED: "VMS_ERR_API_VERSION_NOT_SUPPORTED",
   VMS_ERR_NOT_AUTHENTICATED: "VMS_ERR_NOT_AUTHENTICATED",
+  VMS_ERR_IDENTITY_UNAVAILABLE: "VMS_ERR_IDENTITY_UNAVAILABLE",
   VMS_ERR_POLICY: "VMS_ERR_POLICY",
   VMS_ERR_NOT_FOUND: "VMS_ERR_NOT_FOUND",
   VMS_ERR_VOLUME_NOT_FOUND: "VMS_ERR_VOLUME_NOT_FOUND",
@@ -27,6 +28,7 @@ export const ErrorCodes = {
   VMS_ERR_DRIVER: "VMS_ERR_DRIVER",
   VMS_ERR_COMMAND: "VMS_ERR_COMMAND",
   VMS_ERR_RPC_TIMEOUT: "VMS_ERR_RPC_TIMEOUT",
+  VMS_ERR_COMPUTE: "VMS_ERR_COMPUTE",
   VMS_ERR_RPC_REMOTE: "VMS_ERR_RPC_REMOTE",
   VMS_ERR_CONFIG: "VMS_ERR_CONFIG",
   VMS_ERR_INTERNAL: "VMS_ERR_INTERNAL",
@@ -133,6 +135,15 @@ export class NotAuthenticated extends SafeError {
   override readonly httpStatus = 401;
   constructor() {
     super("The request you have made requires authentication.");
+  }
+}
+
+/** Keystone could not be asked whether a token is valid (unreachable, timeout, 5xx): 503, as keystonemiddleware. */
+export class IdentityUnavailable extends SafeError {
+  readonly code = ErrorCodes.VMS_ERR_IDENTITY_UNAVAILABLE;
+  override readonly httpStatus = 503;
+  constructor(options?: { cause?: unknown }) {
+    super("The server is currently unavailable. Please try again at a later time.", options);
   }
 }
 

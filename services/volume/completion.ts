@@ -1,13 +1,14 @@
 import type { Knex } from "knex";
 
 import type { Db } from "../../db/connection";
-import { updateMigrationIf } from "../../db/migrationRecords";
+import { listMigrations, updateMigrationIf } from "../../db/migrationRecords";
 import { getVolume, softDeleteVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { VolumeDriver } from "../../drivers/types";
-import { coerceError, InternalError } from "../common/errors";
+import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../common/errors";
 import type { Logger } from "../common/logger";
 import { MigrationState, MigrationStatus, VolumeStatus } from "../common/states";
 import { driverVolume } from "./driverViews";
+import { rollBackMigration, type TempVolumeDeps } from "./flows/temp";
 
 /**
  * Cinder's migrate_volume_completion + finish_volume_migration in one transaction: the source row
@@ -106,4 +107,38 @@ export async function deleteRetiredSource(
       { status: VolumeStatus.DELETING },
     );
   }
+}
+
+export interface CompletionDeps extends TempVolumeDeps {
+  driver: VolumeDriver;
+}
+
+/**
+ * Nova's callback after a swap (os-migrate_volume_completion, Cinder's migrate_volume_completion on
+ * the source's service). With error: the temp volume goes, the source is restored. Without: the
+ * rows swap as in the generic flow (the attachments stay with the id Nova keeps), and the old
+ * data is deleted in the background. Returns the id Nova must keep: always the source's.
+ */
+export async function finishComputeMigration(
+  deps: CompletionDeps,
+  req: { volumeId: string; newVolumeId: string; error: boolean },
+): Promise<{ saveVolumeId: string; cleanup: Promise<void> }> {
+  const migration = (await listMigrations(deps.db, { volumeId: req.volumeId })).find(
+    (m) => m.state === MigrationState.MIGRATING && m.temp_volume_id === req.newVolumeId,
+  );
+  if (!migration) {
+    throw new InvalidVolume("Source volume not mid-migration.");
+  }
+  if (req.error) {
+    const temp = await getVolume(deps.db, req.newVolumeId);
+    const err = new VolumeMigrationFailed("Nova reported that the swap failed");
+    await rollBackMigration(deps, { migrationId: migration.id, sourceId: req.volumeId, temp, err });
+    return { saveVolumeId: req.volumeId, cleanup: Promise.resolve() };
+  }
+  const retired = await completeMigration(deps.db, {
+    migrationId: migration.id,
+    sourceId: req.volumeId,
+    tempId: req.newVolumeId,
+  });
+  return { saveVolumeId: req.volumeId, cleanup: deleteRetiredSource(deps, retired) };
 }

@@ -2,13 +2,15 @@ import type { Db } from "../../db/connection";
 import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
 import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snapshots";
 import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
-import type { CopyEndpoint, VolumeDriver } from "../../drivers/types";
+import { listAttachments } from "../../db/attachments";
+import type { CopyEndpoint, MigrationDestination, VolumeDriver } from "../../drivers/types";
 import type { VolumeCopier } from "../copy/types";
 import type { AppConfig, BackendConfig } from "../common/config";
 import { coerceError, VolumeNotFound } from "../common/errors";
 import { backendOf } from "../common/hosts";
 import type { Logger } from "../common/logger";
 import {
+  AttachStatus,
   MigrationFlow,
   MigrationState,
   MigrationStatus,
@@ -17,7 +19,12 @@ import {
 } from "../common/states";
 import { VolumeRpc, type VolumeMigrateVolume } from "../rpc/stubs";
 import type { Bus, RpcHandlers } from "../rpc/types";
+import type { ComputeClient } from "../compute/nova";
+import { finishComputeMigration } from "./completion";
 import { driverSnapshot, driverVolume } from "./driverViews";
+import { chooseFlow } from "./flows/chooseFlow";
+import { runComputeMigration } from "./flows/compute";
+import { runDriverMigration } from "./flows/driverNative";
 import { runGenericMigration } from "./flows/generic";
 
 export interface VolumeManagerDeps {
@@ -27,6 +34,8 @@ export interface VolumeManagerDeps {
   backend: BackendConfig;
   driver: VolumeDriver;
   copier: VolumeCopier;
+  /** Nova's swap API, for attached volumes; null when [nova] is not configured. */
+  nova: ComputeClient | null;
   logger: Logger;
 }
 
@@ -55,6 +64,8 @@ export class VolumeManager {
       delete_snapshot: (a) => this.deleteSnapshot(id(a, "snapshot_id")),
       get_copy_endpoint: (a) => this.copyEndpoint(id(a, "volume_id")),
       migrate_volume: (a) => this.migrateVolume(a as unknown as VolumeMigrateVolume),
+      migrate_volume_completion: (a) =>
+        this.migrateVolumeCompletion(id(a, "volume_id"), id(a, "new_volume_id"), a["error"] === true),
     };
   }
 
@@ -226,7 +237,7 @@ export class VolumeManager {
       );
       return;
     }
-    const started = await db.transaction(async (trx) => {
+    const flow = await db.transaction(async (trx) => {
       const volume = await updateVolumeIf(
         trx,
         req.volume_id,
@@ -234,31 +245,74 @@ export class VolumeManager {
         { migration_status: MigrationStatus.STARTING },
       );
       if (!volume || !this.ownsHost(volume.host)) {
-        return false;
+        return null;
       }
+      const attachments = await listAttachments(trx, [volume.id]);
+      const chosen = chooseFlow({
+        attached: attachments.some((a) => a.attach_status === AttachStatus.ATTACHED),
+        forceHostCopy: req.force_host_copy,
+        driverCanMigrate: this.deps.driver.migrateVolume !== undefined,
+        typeDiffAllowsDriver: true,
+      });
       const m = await updateMigrationIf(
         trx,
         migration.id,
-        { state: MigrationState.MIGRATING, flow: MigrationFlow.GENERIC, started_at: trx.fn.now() as never },
+        { state: MigrationState.MIGRATING, flow: chosen, started_at: trx.fn.now() as never },
         { state: MigrationState.STARTING },
       );
       if (!m) {
         throw new Error(`migration ${migration.id} is not starting`);
       }
-      return true;
+      return chosen;
     });
-    if (!started) {
+    if (!flow) {
       logger.info(
         { migration_id: migration.id },
         "migrate_volume: volume not starting a migration here; ignored",
       );
       return;
     }
-    const task = runGenericMigration(
-      { ...this.deps, volumeRpc: this.volumeRpc, signal: this.abort.signal },
-      migration.id,
-    )
-      .catch((e) => logger.error({ err: coerceError(e), migration_id: migration.id }, "migration failed"))
+    this.track(migration.id, this.runFlow(flow, migration.id, req.dest));
+  }
+
+  /** Nova finished (or failed) the swap of an attached volume; answers with the id Nova keeps. */
+  async migrateVolumeCompletion(
+    volumeId: string,
+    newVolumeId: string,
+    error: boolean,
+  ): Promise<{ save_volume_id: string }> {
+    const done = await finishComputeMigration(
+      { ...this.deps, volumeRpc: this.volumeRpc },
+      { volumeId, newVolumeId, error },
+    );
+    this.track(volumeId, done.cleanup);
+    return { save_volume_id: done.saveVolumeId };
+  }
+
+  private async runFlow(flow: MigrationFlow, migrationId: string, dest: MigrationDestination): Promise<void> {
+    const deps = { ...this.deps, volumeRpc: this.volumeRpc, signal: this.abort.signal };
+    switch (flow) {
+      case MigrationFlow.DRIVER:
+        if (await runDriverMigration(deps, migrationId, dest)) {
+          return;
+        }
+        return runGenericMigration(deps, migrationId);
+      case MigrationFlow.GENERIC:
+        return runGenericMigration(deps, migrationId);
+      case MigrationFlow.COMPUTE:
+        return runComputeMigration(deps, migrationId);
+      default: {
+        const never: never = flow;
+        throw new Error(`unknown flow ${String(never)}`);
+      }
+    }
+  }
+
+  private track(migrationId: string, work: Promise<void>): void {
+    const task = work
+      .catch((e) =>
+        this.deps.logger.error({ err: coerceError(e), migration_id: migrationId }, "migration failed"),
+      )
       .finally(() => this.tasks.delete(task));
     this.tasks.add(task);
   }

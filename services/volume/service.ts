@@ -6,6 +6,7 @@ import { Heartbeat } from "../common/heartbeat";
 import { volumeTopic } from "../common/hosts";
 import type { Logger } from "../common/logger";
 import { ServiceBinary } from "../common/states";
+import { NovaClient } from "../compute/nova";
 import { DdCopier } from "../copy/dd";
 import type { Bus } from "../rpc/types";
 import { VolumeManager } from "./manager";
@@ -40,6 +41,7 @@ export async function startVolumeService(
     ...deps,
     driver,
     copier: new DdCopier({ runners: deps.runners }),
+    nova: config.nova ? new NovaClient(config.nova) : null,
     logger,
   });
   const heartbeat = new Heartbeat({

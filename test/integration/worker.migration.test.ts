@@ -50,7 +50,7 @@ async function createVolume(): Promise<VolumeRow> {
 }
 
 /** What the API does on os-migrate_volume: the CAS, the migration row, the cast. */
-async function requestMigration(v: VolumeRow, dest: string, lock = false): Promise<string> {
+async function requestMigration(v: VolumeRow, dest: string, lock = false, force = false): Promise<string> {
   const m = await t.db.transaction(async (trx) => {
     const ok = await updateVolumeIf(
       trx,
@@ -67,7 +67,7 @@ async function requestMigration(v: VolumeRow, dest: string, lock = false): Promi
       volume_id: v.id,
       source_host: v.host!,
       requested_dest: dest,
-      force_host_copy: false,
+      force_host_copy: force,
       lock_volume: lock,
       user_id: "admin",
     });
@@ -76,7 +76,7 @@ async function requestMigration(v: VolumeRow, dest: string, lock = false): Promi
     volume_id: v.id,
     migration_id: m.id,
     backend: dest,
-    force_host_copy: false,
+    force_host_copy: force,
   });
   return m.id;
 }
@@ -89,6 +89,33 @@ test("the scheduler places a new volume and the worker creates an exact-size spa
   expect(fs.statSync(file).blocks).toBe(0);
 });
 
+test("without force_host_copy the raw-file driver moves the volume natively on the same host", async () => {
+  const v = await createVolume();
+  const srcBackend = v.host!.split("@")[1]!.split("#")[0]!;
+  const dstBackend = srcBackend === "file-1" ? "file-2" : "file-1";
+  const srcFile = fileOf(srcBackend, v);
+  fs.writeFileSync(srcFile, randomBytes(4096), { flag: "r+" });
+  const before = sha256(srcFile);
+  const migrationId = await requestMigration(v, `test@${dstBackend}`);
+  const done = await waitFor(async () => {
+    const row = await getVolume(t.db, v.id);
+    return row?.migration_status === "success" || row?.migration_status === "error" ? row : undefined;
+  }, "native migration");
+  expect(done).toMatchObject({
+    migration_status: "success",
+    host: `test@${dstBackend}#${dstBackend}`,
+    name_id: null,
+  });
+  // Same backend name, new directory; the old path is gone.
+  expect(sha256(fileOf(dstBackend, done))).toBe(before);
+  expect(fs.existsSync(srcFile)).toBe(false);
+  expect(await getMigration(t.db, migrationId)).toMatchObject({
+    state: "success",
+    flow: "driver",
+    temp_volume_id: null,
+  });
+});
+
 test("generic migration moves the bytes, swaps the rows and deletes the old data", async () => {
   const v = await createVolume();
   const srcBackend = v.host!.split("@")[1]!.split("#")[0]!;
@@ -99,7 +126,7 @@ test("generic migration moves the bytes, swaps the rows and deletes the old data
   fs.closeSync(fd);
   const before = sha256(srcFile);
 
-  const migrationId = await requestMigration(v, `test@${dstBackend}#${dstBackend}`, true);
+  const migrationId = await requestMigration(v, `test@${dstBackend}#${dstBackend}`, true, true);
   const done = await waitFor(async () => {
     const row = await getVolume(t.db, v.id);
     return row?.migration_status === "success" || row?.migration_status === "error" ? row : undefined;
@@ -156,7 +183,7 @@ test("a failure on the destination leaves the source untouched and removes the t
   const dstDir = path.join(stateDir, dstBackend);
   fs.renameSync(dstDir, `${dstDir}.away`);
   try {
-    const migrationId = await requestMigration(v, `test@${dstBackend}`);
+    const migrationId = await requestMigration(v, `test@${dstBackend}`, false, true);
     const done = await waitFor(async () => {
       const row = await getVolume(t.db, v.id);
       return row?.migration_status === "error" ? row : undefined;

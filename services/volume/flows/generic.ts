@@ -1,17 +1,15 @@
 import type { Db } from "../../../db/connection";
-import { recordMigrationFailure } from "../../../db/migrationOutcome";
 import { getMigration, recordProgress, updateMigrationIf } from "../../../db/migrationRecords";
-import { listServices } from "../../../db/services";
-import { getVolume, insertVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
+import { getVolume, type VolumeRow } from "../../../db/volumes";
 import type { VolumeDriver } from "../../../drivers/types";
 import type { AppConfig, BackendConfig } from "../../common/config";
 import { coerceError, VolumeMigrationFailed } from "../../common/errors";
-import { backendOf } from "../../common/hosts";
 import type { Logger } from "../../common/logger";
-import { MigrationState, MigrationStatus, ServiceBinary, VolumeStatus } from "../../common/states";
+import { MigrationState } from "../../common/states";
 import type { VolumeCopier } from "../../copy/types";
 import type { VolumeRpc } from "../../rpc/stubs";
 import { completeMigration, deleteRetiredSource } from "../completion";
+import { createTempVolume, makeTempVolumeReady, rollBackMigration } from "./temp";
 import { driverVolume } from "../driverViews";
 
 export interface GenericFlowDeps {
@@ -44,62 +42,19 @@ export async function runGenericMigration(deps: GenericFlowDeps, migrationId: st
   const log = logger.child({ migration_id: migrationId, volume_id: source.id, dest: migration.dest_host });
   let temp: VolumeRow | undefined;
   try {
-    temp = await createTempVolume(deps, source, migration.dest_host);
-    await updateMigrationIf(
-      db,
-      migrationId,
-      { temp_volume_id: temp.id, bytes_total: source.size * GiB },
-      { state: MigrationState.MIGRATING },
-    );
-    await deps.volumeRpc.createMigrationTarget(
-      migration.dest_host,
-      { volume_id: temp.id },
-      deps.config.migrationCreateVolumeTimeoutSecs * 1000,
-    );
+    temp = await createTempVolume(deps, migrationId, source, migration.dest_host);
+    await makeTempVolumeReady(deps, temp);
     log.info({ temp_volume_id: temp.id }, "temp volume ready; copying");
     await copyAndVerify(deps, migrationId, source, temp);
   } catch (e) {
     const err = coerceError(e);
     log.error({ err }, "generic migration failed before completion; rolling back");
-    await rollBack(deps, migrationId, source.id, temp, err);
+    await rollBackMigration(deps, { migrationId, sourceId: source.id, temp, err });
     throw err;
   }
   const retired = await completeMigration(db, { migrationId, sourceId: source.id, tempId: temp.id });
   log.info("migration complete; deleting the old data");
   await deleteRetiredSource(deps, retired);
-}
-
-async function createTempVolume(
-  deps: GenericFlowDeps,
-  source: VolumeRow,
-  destHost: string,
-): Promise<VolumeRow> {
-  const [service] = await listServices(deps.db, deps.config.serviceDownTime, {
-    binary: ServiceBinary.VOLUME,
-    host: backendOf(destHost),
-  });
-  // Same fields as the source except identity, placement and state (cinder/volume/manager.py);
-  // the temp volume takes the destination's zone and does not count against quota.
-  return insertVolume(deps.db, {
-    name: source.name,
-    description: source.description,
-    size: source.size,
-    status: VolumeStatus.CREATING,
-    attach_status: "detached",
-    project_id: source.project_id,
-    user_id: source.user_id,
-    volume_type_id: source.volume_type_id,
-    bootable: source.bootable,
-    multiattach: source.multiattach,
-    encrypted: source.encrypted,
-    metadata: source.metadata,
-    snapshot_id: source.snapshot_id,
-    source_volid: source.source_volid,
-    host: destHost,
-    availability_zone: service?.availability_zone ?? source.availability_zone,
-    migration_target_of: source.id,
-    use_quota: false,
-  });
 }
 
 async function copyAndVerify(
@@ -142,39 +97,5 @@ async function copyAndVerify(
     throw new VolumeMigrationFailed(
       `checksum mismatch: source ${result.sourceSha256}, destination ${result.destSha256}; the source is kept`,
     );
-  }
-}
-
-/** Source back to how it was (migration_status `error`, a locked volume unlocked); temp volume removed. */
-async function rollBack(
-  deps: GenericFlowDeps,
-  migrationId: string,
-  sourceId: string,
-  temp: VolumeRow | undefined,
-  err: Error,
-): Promise<void> {
-  const { db, logger } = deps;
-  await recordMigrationFailure(db, {
-    volumeId: sourceId,
-    migrationId,
-    from: MigrationStatus.MIGRATING,
-    fromState: MigrationState.MIGRATING,
-    error: err.message,
-  });
-  if (!temp) {
-    return;
-  }
-  try {
-    const deleting = await updateVolumeIf(
-      db,
-      temp.id,
-      { status: VolumeStatus.DELETING },
-      { migration_target_of: sourceId },
-    );
-    if (deleting) {
-      await deps.volumeRpc.deleteVolume(temp.host!, { volume_id: temp.id });
-    }
-  } catch (e) {
-    logger.error({ err: coerceError(e), temp_volume_id: temp.id }, "could not remove the temp volume");
   }
 }
