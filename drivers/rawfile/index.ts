@@ -148,6 +148,15 @@ export class RawFileDriver implements VolumeDriver {
     const src = this.pathOf(volume.name);
     const dst = path.join(destDir, path.basename(src));
     const run = (argv: string[]): Promise<unknown> => this.deps.runner.run(argv);
+    const exists = (p: string): Promise<boolean> =>
+      this.deps.runner.run(["test", "-e", p]).then(
+        () => true,
+        () => false,
+      );
+    // Resumed after a crash between "linked or copied" and "source removed": the move is done.
+    if (!(await exists(src)) && (await exists(dst))) {
+      return { moved: true, modelUpdate: { provider_location: dst } };
+    }
     try {
       await run(["ln", "-f", "--", src, dst]);
     } catch (e) {

@@ -92,6 +92,10 @@ async function listen(deps: { db: Db; bus: Bus; config: AppConfig; logger: Logge
     const s = app.listen(config.listenPort, config.listenHost, () => resolve(s));
     s.once("error", reject);
   });
+  // Cinder's WSGI server keeps idle client connections for client_socket_timeout (900 s); Node's
+  // default of 5 s makes clients that pause between calls hit "connection closed" on reuse.
+  server.keepAliveTimeout = 900_000;
+  server.headersTimeout = 901_000;
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.listenPort;
   const endpoint = `http://${config.listenHost}:${port}/v3`;

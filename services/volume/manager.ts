@@ -289,6 +289,11 @@ export class VolumeManager {
     return { save_volume_id: done.saveVolumeId };
   }
 
+  /** Continues a driver move that a crash interrupted (recovery.ts decided it). */
+  resumeDriverMigration(migrationId: string, dest: MigrationDestination): void {
+    this.track(migrationId, this.runFlow(MigrationFlow.DRIVER, migrationId, dest));
+  }
+
   private async runFlow(flow: MigrationFlow, migrationId: string, dest: MigrationDestination): Promise<void> {
     const deps = { ...this.deps, volumeRpc: this.volumeRpc, signal: this.abort.signal };
     switch (flow) {
@@ -308,7 +313,7 @@ export class VolumeManager {
     }
   }
 
-  private track(migrationId: string, work: Promise<void>): void {
+  track(migrationId: string, work: Promise<void>): void {
     const task = work
       .catch((e) =>
         this.deps.logger.error({ err: coerceError(e), migration_id: migrationId }, "migration failed"),

@@ -10,6 +10,7 @@ import { NovaClient } from "../compute/nova";
 import { DdCopier } from "../copy/dd";
 import type { Bus } from "../rpc/types";
 import { VolumeManager } from "./manager";
+import { expireComputeMigrations, leftoverVolumes, recoverMigrations } from "./recovery";
 
 export interface VolumeServiceDeps {
   db: Db;
@@ -58,11 +59,25 @@ export async function startVolumeService(
     capabilities: () => driver.getCapabilities(),
   });
   await heartbeat.start();
+  // Settle what a previous run of this worker left unfinished before taking new work.
+  const recovery = { ...deps, volumeRpc: manager.volumeRpc, logger };
+  const resume = await recoverMigrations(recovery);
+  for (const id of await leftoverVolumes(recovery)) {
+    manager.track(id, manager.deleteVolume(id));
+  }
   await deps.bus.serve(volumeTopic(backend.serviceHost), manager.handlers());
+  for (const r of resume) {
+    manager.resumeDriverMigration(r.migration.id, r.dest);
+  }
+  const expiry = setInterval(() => {
+    manager.track("expiry", expireComputeMigrations(recovery));
+  }, config.reportInterval * 1000);
+  expiry.unref();
   logger.info("volume service started");
   return {
     manager,
     async stop() {
+      clearInterval(expiry);
       await heartbeat.stop();
       await manager.stop();
     },

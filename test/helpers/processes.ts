@@ -10,6 +10,8 @@ export interface ServiceProcess {
   child: ChildProcess;
   output(): string;
   stop(): Promise<void>;
+  /** SIGKILL to the whole process group: tsx runs the service in a child of its own. */
+  kill(): Promise<void>;
 }
 
 export function startProcess(
@@ -20,18 +22,27 @@ export function startProcess(
     cwd: ROOT,
     env: { ...process.env, VMS_LOG_LEVEL: process.env["VMS_LOG_LEVEL"] ?? "info", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so a kill reaches tsx's child too.
+    detached: true,
   });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let out = "";
   const proc: ServiceProcess = {
     child,
     output: () => out,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        process.kill(-child.pid!, "SIGKILL");
+      }
+      await exited;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) {
           resolve();
           return;
         }
-        const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        const kill = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), 10_000);
         child.once("exit", () => {
           clearTimeout(kill);
           resolve();

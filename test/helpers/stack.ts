@@ -67,6 +67,7 @@ export async function waitFor<T>(
   fn: () => Promise<T | undefined | null | false>,
   what: string,
   timeoutMs = 30_000,
+  pollMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -77,6 +78,6 @@ export async function waitFor<T>(
     if (Date.now() > deadline) {
       throw new Error(`timed out waiting for ${what}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }

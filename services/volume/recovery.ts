@@ -1,0 +1,170 @@
+import { listAttachments } from "../../db/attachments";
+import type { Db } from "../../db/connection";
+import { recordMigrationFailure } from "../../db/migrationOutcome";
+import type { MigrationRow } from "../../db/migrationRecords";
+import { listServices } from "../../db/services";
+import { getVolume, updateVolumeIf } from "../../db/volumes";
+import type { MigrationDestination } from "../../drivers/types";
+import type { AppConfig, BackendConfig } from "../common/config";
+import { coerceError } from "../common/errors";
+import { backendOf, poolOf } from "../common/hosts";
+import type { Logger } from "../common/logger";
+import {
+  MigrationFlow,
+  MigrationState,
+  MigrationStatus,
+  ServiceBinary,
+  VolumeStatus,
+} from "../common/states";
+import type { VolumeRpc } from "../rpc/stubs";
+import { removeTempVolume } from "./flows/temp";
+
+export interface RecoveryDeps {
+  db: Db;
+  config: AppConfig;
+  backend: BackendConfig;
+  volumeRpc: VolumeRpc;
+  logger: Logger;
+}
+
+/** What recovery decided for one unfinished migration of this backend. */
+export type RecoveryAction = "rolled-back" | "resume-driver" | "wait-for-nova";
+
+/**
+ * Cinder leaves `starting`/`migrating`/`completing` forever when a volume service dies. When this
+ * worker starts, every migration that left this backend and is unfinished is settled:
+ * - generic copies (and migrations not begun) roll back: the swap is one transaction, so the
+ *   source row still names the source data, which is intact; the temp volume is removed;
+ * - driver moves are resumed: drivers make migrateVolume idempotent, and a half-done move may
+ *   already have removed the source;
+ * - Nova swaps are left to Nova's callback until [nova] swap_timeout_secs, then rolled back.
+ * Returns the driver migrations to resume with their destination.
+ */
+export async function recoverMigrations(
+  deps: RecoveryDeps,
+): Promise<{ migration: MigrationRow; dest: MigrationDestination }[]> {
+  const { db, logger } = deps;
+  const mine = (await unfinishedMigrations(db)).filter(
+    (m) => backendOf(m.source_host) === deps.backend.serviceHost,
+  );
+  const resume: { migration: MigrationRow; dest: MigrationDestination }[] = [];
+  for (const m of mine) {
+    const action = decide(m, deps.config);
+    logger.warn(
+      { migration_id: m.id, volume_id: m.volume_id, state: m.state, action },
+      "recovering migration",
+    );
+    if (action === "resume-driver") {
+      resume.push({ migration: m, dest: await destination(deps, m.dest_host!) });
+    } else if (action === "rolled-back") {
+      await rollBack(deps, m, "the volume service restarted during the migration; the source is unchanged");
+    }
+  }
+  return resume;
+}
+
+export function decide(m: MigrationRow, config: AppConfig, now = Date.now()): RecoveryAction {
+  if (m.state === MigrationState.MIGRATING && m.flow === MigrationFlow.DRIVER && m.dest_host) {
+    return "resume-driver";
+  }
+  if (m.state === MigrationState.MIGRATING && m.flow === MigrationFlow.COMPUTE) {
+    const started = (m.started_at ?? m.created_at).getTime();
+    const limit = (config.nova?.swapTimeoutSecs ?? 0) * 1000;
+    return now - started < limit ? "wait-for-nova" : "rolled-back";
+  }
+  return "rolled-back";
+}
+
+/** Compute migrations whose Nova callback never came: rolled back (run periodically). */
+export async function expireComputeMigrations(deps: RecoveryDeps): Promise<void> {
+  for (const m of await unfinishedMigrations(deps.db)) {
+    if (backendOf(m.source_host) === deps.backend.serviceHost && m.flow === MigrationFlow.COMPUTE) {
+      if (decide(m, deps.config) === "rolled-back") {
+        await rollBack(deps, m, "Nova did not complete the swap within [nova] swap_timeout_secs");
+      }
+    }
+  }
+}
+
+/**
+ * Volumes on this backend left `deleting` (a retired source, a removed temp volume) and temp
+ * volumes whose migration is over: returned so the worker deletes them now.
+ */
+export async function leftoverVolumes(deps: RecoveryDeps): Promise<string[]> {
+  const { db } = deps;
+  const host = deps.backend.serviceHost;
+  const rows = (await db("volumes")
+    .where({ deleted: false })
+    .andWhere((w) => w.where("host", host).orWhere("host", "like", `${host}#%`))
+    .andWhere((w) => w.where("status", VolumeStatus.DELETING).orWhereNotNull("migration_target_of"))) as {
+    id: string;
+    status: string;
+    migration_target_of: string | null;
+  }[];
+  const ids: string[] = [];
+  for (const v of rows) {
+    if (v.status === VolumeStatus.DELETING) {
+      ids.push(v.id);
+      continue;
+    }
+    const running = await db("migrations")
+      .where({ temp_volume_id: v.id, state: MigrationState.MIGRATING })
+      .first();
+    if (!running) {
+      const marked = await updateVolumeIf(
+        db,
+        v.id,
+        { status: VolumeStatus.DELETING },
+        { migration_target_of: v.migration_target_of },
+      );
+      if (marked) {
+        ids.push(v.id);
+      }
+    }
+  }
+  return ids;
+}
+
+async function unfinishedMigrations(db: Db): Promise<MigrationRow[]> {
+  return (await db("migrations").whereIn("state", [
+    MigrationState.STARTING,
+    MigrationState.MIGRATING,
+    MigrationState.COMPLETING,
+  ])) as MigrationRow[];
+}
+
+async function rollBack(deps: RecoveryDeps, m: MigrationRow, reason: string): Promise<void> {
+  try {
+    const from = m.state === MigrationState.STARTING ? MigrationStatus.STARTING : MigrationStatus.MIGRATING;
+    await recordMigrationFailure(deps.db, {
+      volumeId: m.volume_id,
+      migrationId: m.id,
+      from,
+      fromState: m.state,
+      error: reason,
+    });
+    const temp = m.temp_volume_id ? await getVolume(deps.db, m.temp_volume_id) : undefined;
+    if (temp) {
+      await removeTempVolume(deps, m.volume_id, temp);
+    }
+    if (m.flow === MigrationFlow.COMPUTE) {
+      // Nothing of Nova's state can be undone from here; say so where an operator looks.
+      const attached = await listAttachments(deps.db, [m.volume_id]);
+      deps.logger.error(
+        { migration_id: m.id, attachments: attached.length },
+        "compute migration rolled back; check the server's volume",
+      );
+    }
+  } catch (e) {
+    deps.logger.error({ err: coerceError(e), migration_id: m.id }, "could not roll back the migration");
+  }
+}
+
+async function destination(deps: RecoveryDeps, destHost: string): Promise<MigrationDestination> {
+  const [service] = await listServices(deps.db, deps.config.serviceDownTime, {
+    binary: ServiceBinary.VOLUME,
+    host: backendOf(destHost),
+  });
+  const pool = service?.capabilities?.pools.find((p) => p.pool_name === poolOf(destHost)) ?? null;
+  return { host: destHost, capabilities: pool };
+}

@@ -1,0 +1,52 @@
+import type { MigrationRow } from "../../db/migrationRecords";
+import { parseConfig } from "../../services/common/config";
+import { decide } from "../../services/volume/recovery";
+
+const withNova = parseConfig(
+  "[nova]\nendpoint_override = http://127.0.0.1:8774/v2.1\ntoken = t\nswap_timeout_secs = 600\n",
+  {},
+);
+const withoutNova = parseConfig("", {});
+
+function migration(m: Partial<MigrationRow>): MigrationRow {
+  return {
+    id: "m",
+    volume_id: "v",
+    state: "migrating",
+    flow: "generic",
+    source_host: "h@a#a",
+    requested_dest: "h@b",
+    dest_host: "h@b#b",
+    temp_volume_id: null,
+    force_host_copy: false,
+    lock_volume: false,
+    bytes_total: null,
+    bytes_done: 0,
+    rate_bps: null,
+    source_checksum: null,
+    dest_checksum: null,
+    error: null,
+    user_id: null,
+    created_at: new Date(0),
+    updated_at: null,
+    started_at: new Date(0),
+    finished_at: null,
+    ...m,
+  };
+}
+
+test.each([
+  ["a generic copy rolls back", { flow: "generic" as const }, "rolled-back"],
+  ["a migration that never began rolls back", { state: "starting" as const, flow: null }, "rolled-back"],
+  ["a driver move resumes", { flow: "driver" as const }, "resume-driver"],
+])("%s", (_name, m, want) => {
+  expect(decide(migration(m), withNova)).toBe(want);
+});
+
+test("a Nova swap waits for Nova's callback until swap_timeout_secs, then rolls back", () => {
+  const started = new Date(1_000_000);
+  const m = migration({ flow: "compute", started_at: started });
+  expect(decide(m, withNova, started.getTime() + 599_000)).toBe("wait-for-nova");
+  expect(decide(m, withNova, started.getTime() + 601_000)).toBe("rolled-back");
+  expect(decide(m, withoutNova, started.getTime() + 1)).toBe("rolled-back");
+});
