@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Knex } from "knex";
 
-import type { MigrationFlow, MigrationState } from "../services/common/states";
+import type { MigrationFlow, MigrationKind, MigrationState } from "../services/common/states";
 import { conditionalUpdate, type Expected } from "./conditional";
 
 /** One attempt to move a volume (table `migrations`). */
@@ -10,7 +10,10 @@ export interface MigrationRow {
   id: string;
   volume_id: string;
   state: MigrationState;
+  kind: MigrationKind;
   flow: MigrationFlow | null;
+  /** A retype's new type: set on the volume in the same update as migration_status `success`. */
+  new_volume_type_id: string | null;
   source_host: string;
   requested_dest: string;
   dest_host: string | null;
@@ -51,7 +54,8 @@ export async function insertMigration(
   m: Pick<
     MigrationRow,
     "volume_id" | "source_host" | "requested_dest" | "force_host_copy" | "lock_volume" | "user_id"
-  >,
+  > &
+    Partial<Pick<MigrationRow, "kind" | "new_volume_type_id" | "dest_host">>,
 ): Promise<MigrationRow> {
   const rows = (await db("migrations")
     .insert({ id: randomUUID(), state: "starting", ...m })

@@ -101,6 +101,13 @@ export const MigrationFlow = {
 export type MigrationFlow = (typeof MigrationFlow)[keyof typeof MigrationFlow];
 export const MIGRATION_FLOWS = values(MigrationFlow);
 
+export const MigrationKind = {
+  MIGRATE: "migrate",
+  RETYPE: "retype",
+} as const;
+export type MigrationKind = (typeof MigrationKind)[keyof typeof MigrationKind];
+export const MIGRATION_KINDS = values(MigrationKind);
+
 export const ServiceBinary = {
   VOLUME: "cinder-volume",
   SCHEDULER: "cinder-scheduler",

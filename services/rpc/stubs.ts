@@ -6,6 +6,7 @@
  *   1.0 - create_volume, migrate_volume (scheduler); create_volume, delete_volume, create_snapshot,
  *         delete_snapshot, migrate_volume, create_migration_target, get_copy_endpoint (volume).
  *   1.1 - extend_volume, migrate_volume_completion (volume).
+ *   1.2 - retype (scheduler); retype in place (volume).
  */
 import type { PoolCapabilities } from "../../db/services";
 import type { CopyEndpoint } from "../../drivers/types";
@@ -24,6 +25,15 @@ export interface SchedulerMigrateVolume {
   force_host_copy: boolean;
 }
 
+export interface SchedulerRetype {
+  volume_id: string;
+  new_type_id: string;
+  /** `never` keeps the volume where it is or fails; `on-demand` lets the scheduler move it. */
+  migration_policy: "never" | "on-demand";
+  /** The migrations row recorded by the API, or null when the scheduler records it itself. */
+  migration_id: string | null;
+}
+
 export class SchedulerRpc {
   constructor(private readonly bus: Bus) {}
 
@@ -33,6 +43,11 @@ export class SchedulerRpc {
 
   migrateVolume(args: SchedulerMigrateVolume): Promise<void> {
     return this.bus.cast(SCHEDULER_TOPIC, "migrate_volume", { ...args });
+  }
+
+  /** os-retype accepted: the volume is `retyping`; the scheduler decides whether it must move. */
+  retype(args: SchedulerRetype): Promise<void> {
+    return this.bus.cast(SCHEDULER_TOPIC, "retype", { ...args });
   }
 }
 
@@ -72,6 +87,11 @@ export class VolumeRpc {
     return this.bus
       .call(volumeTopic(host), "create_migration_target", args, { timeoutMs })
       .then(() => undefined);
+  }
+
+  /** Retype where the volume is: its pool already satisfies the new type. */
+  retype(host: string, args: { volume_id: string; new_type_id: string }): Promise<void> {
+    return this.bus.cast(volumeTopic(host), "retype", args);
   }
 
   extendVolume(host: string, args: { volume_id: string; new_size: number }): Promise<void> {

@@ -8,10 +8,16 @@ import { coerceError, NoValidBackend } from "../common/errors";
 import { backendOf, poolOf } from "../common/hosts";
 import type { Logger } from "../common/logger";
 import { MigrationState, MigrationStatus, VolumeStatus } from "../common/states";
-import { type SchedulerCreateVolume, type SchedulerMigrateVolume, VolumeRpc } from "../rpc/stubs";
+import {
+  type SchedulerCreateVolume,
+  type SchedulerMigrateVolume,
+  type SchedulerRetype,
+  VolumeRpc,
+} from "../rpc/stubs";
 import type { Bus, RpcHandlers } from "../rpc/types";
 import { loadPools, type PoolState } from "./backends";
 import { rankPools, type PlacementRequest } from "./filters";
+import { scheduleRetype } from "./retype";
 
 export interface SchedulerDeps {
   db: Db;
@@ -32,6 +38,8 @@ export class SchedulerManager {
     return {
       create_volume: (a) => this.createVolume(a as unknown as SchedulerCreateVolume),
       migrate_volume: (a) => this.migrateVolume(a as unknown as SchedulerMigrateVolume),
+      retype: (a) =>
+        scheduleRetype({ ...this.deps, volumeRpc: this.volumeRpc }, a as unknown as SchedulerRetype),
     };
   }
 

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 
 import type { Db } from "../../db/connection";
-import { listMigrations, updateMigrationIf } from "../../db/migrationRecords";
+import { getMigration, listMigrations, updateMigrationIf } from "../../db/migrationRecords";
 import { getVolume, softDeleteVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { VolumeDriver } from "../../drivers/types";
 import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../common/errors";
@@ -27,6 +27,7 @@ export async function completeMigration(
       { migration_status: MigrationStatus.MIGRATING },
     );
     const temp = await getVolume(trx, ids.tempId);
+    const migration = await getMigration(trx, ids.migrationId);
     if (!temp || temp.migration_target_of !== source.id || temp.status !== VolumeStatus.AVAILABLE) {
       throw new InternalError(`temp volume ${ids.tempId} is not an available target of ${source.id}`);
     }
@@ -43,6 +44,8 @@ export async function completeMigration(
         status: trx.raw("coalesce(previous_status, status)") as never,
         previous_status: trx.raw("status") as never,
         migration_status: MigrationStatus.SUCCESS,
+        // A retype's type flips in the same update as `success` (tempest waits on exactly that).
+        volume_type_id: migration?.new_volume_type_id ?? source.volume_type_id,
       },
       { migration_status: MigrationStatus.COMPLETING },
     );

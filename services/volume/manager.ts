@@ -1,31 +1,18 @@
 import type { Db } from "../../db/connection";
-import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
 import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snapshots";
 import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
-import { listAttachments } from "../../db/attachments";
-import type { CopyEndpoint, MigrationDestination, VolumeDriver } from "../../drivers/types";
+import type { CopyEndpoint, VolumeDriver } from "../../drivers/types";
 import type { VolumeCopier } from "../copy/types";
 import type { AppConfig, BackendConfig } from "../common/config";
 import { coerceError, VolumeNotFound } from "../common/errors";
 import { backendOf } from "../common/hosts";
 import type { Logger } from "../common/logger";
-import {
-  AttachStatus,
-  MigrationFlow,
-  MigrationState,
-  MigrationStatus,
-  SnapshotStatus,
-  VolumeStatus,
-} from "../common/states";
+import { SnapshotStatus, VolumeStatus } from "../common/states";
 import { VolumeRpc, type VolumeMigrateVolume } from "../rpc/stubs";
 import type { Bus, RpcHandlers } from "../rpc/types";
 import type { ComputeClient } from "../compute/nova";
-import { finishComputeMigration } from "./completion";
 import { driverSnapshot, driverVolume } from "./driverViews";
-import { chooseFlow } from "./flows/chooseFlow";
-import { runComputeMigration } from "./flows/compute";
-import { runDriverMigration } from "./flows/driverNative";
-import { runGenericMigration } from "./flows/generic";
+import { MigrationRunner } from "./migrationRunner";
 
 export interface VolumeManagerDeps {
   db: Db;
@@ -45,12 +32,16 @@ export interface VolumeManagerDeps {
  * database says what is happening, so the bus can acknowledge the message.
  */
 export class VolumeManager {
-  private readonly tasks = new Set<Promise<void>>();
-  private readonly abort = new AbortController();
   readonly volumeRpc: VolumeRpc;
+  readonly migrations: MigrationRunner;
 
   constructor(readonly deps: VolumeManagerDeps) {
     this.volumeRpc = new VolumeRpc(deps.bus);
+    this.migrations = new MigrationRunner({
+      ...deps,
+      volumeRpc: this.volumeRpc,
+      ownsHost: (h: string | null) => this.ownsHost(h),
+    });
   }
 
   handlers(): RpcHandlers {
@@ -63,16 +54,16 @@ export class VolumeManager {
       create_snapshot: (a) => this.createSnapshot(id(a, "snapshot_id")),
       delete_snapshot: (a) => this.deleteSnapshot(id(a, "snapshot_id")),
       get_copy_endpoint: (a) => this.copyEndpoint(id(a, "volume_id")),
-      migrate_volume: (a) => this.migrateVolume(a as unknown as VolumeMigrateVolume),
+      retype: (a) => this.retype(id(a, "volume_id"), id(a, "new_type_id")),
+      migrate_volume: (a) => this.migrations.migrateVolume(a as unknown as VolumeMigrateVolume),
       migrate_volume_completion: (a) =>
-        this.migrateVolumeCompletion(id(a, "volume_id"), id(a, "new_volume_id"), a["error"] === true),
+        this.migrations.complete(id(a, "volume_id"), id(a, "new_volume_id"), a["error"] === true),
     };
   }
 
   /** Waits for background migrations after asking them to stop. */
   async stop(): Promise<void> {
-    this.abort.abort();
-    await Promise.allSettled([...this.tasks]);
+    await this.migrations.stop();
   }
 
   private get template(): string {
@@ -165,6 +156,23 @@ export class VolumeManager {
     }
   }
 
+  /**
+   * Retype where the volume is (its pool satisfies the new type): our drivers need no change, so
+   * only the row moves, `retyping` → previous status with the new type (Cinder's driver.retype).
+   */
+  async retype(volumeId: string, newTypeId: string): Promise<void> {
+    await updateVolumeIf(
+      this.deps.db,
+      volumeId,
+      {
+        volume_type_id: newTypeId,
+        status: this.deps.db.raw("coalesce(previous_status, 'available')") as never,
+        previous_status: VolumeStatus.RETYPING,
+      },
+      { status: VolumeStatus.RETYPING },
+    );
+  }
+
   async createSnapshot(snapshotId: string): Promise<void> {
     const { db, driver, logger } = this.deps;
     const snap = await getSnapshot(db, snapshotId);
@@ -220,105 +228,5 @@ export class VolumeManager {
       throw new VolumeNotFound(volumeId);
     }
     return this.deps.driver.copyEndpoint(driverVolume(this.template, volume));
-  }
-
-  /**
-   * Source side of a migration. The message is acknowledged once the volume and the migration row
-   * say `migrating`; the copy then runs in the background. A redelivered message finds the CAS
-   * already done and does nothing.
-   */
-  async migrateVolume(req: VolumeMigrateVolume): Promise<void> {
-    const { db, logger } = this.deps;
-    const migration = await getMigration(db, req.migration_id);
-    if (!migration || migration.dest_host !== req.dest.host) {
-      logger.warn(
-        { migration_id: req.migration_id },
-        "migrate_volume: unknown migration or destination; ignored",
-      );
-      return;
-    }
-    const flow = await db.transaction(async (trx) => {
-      const volume = await updateVolumeIf(
-        trx,
-        req.volume_id,
-        { migration_status: MigrationStatus.MIGRATING },
-        { migration_status: MigrationStatus.STARTING },
-      );
-      if (!volume || !this.ownsHost(volume.host)) {
-        return null;
-      }
-      const attachments = await listAttachments(trx, [volume.id]);
-      const chosen = chooseFlow({
-        attached: attachments.some((a) => a.attach_status === AttachStatus.ATTACHED),
-        forceHostCopy: req.force_host_copy,
-        driverCanMigrate: this.deps.driver.migrateVolume !== undefined,
-        typeDiffAllowsDriver: true,
-      });
-      const m = await updateMigrationIf(
-        trx,
-        migration.id,
-        { state: MigrationState.MIGRATING, flow: chosen, started_at: trx.fn.now() as never },
-        { state: MigrationState.STARTING },
-      );
-      if (!m) {
-        throw new Error(`migration ${migration.id} is not starting`);
-      }
-      return chosen;
-    });
-    if (!flow) {
-      logger.info(
-        { migration_id: migration.id },
-        "migrate_volume: volume not starting a migration here; ignored",
-      );
-      return;
-    }
-    this.track(migration.id, this.runFlow(flow, migration.id, req.dest));
-  }
-
-  /** Nova finished (or failed) the swap of an attached volume; answers with the id Nova keeps. */
-  async migrateVolumeCompletion(
-    volumeId: string,
-    newVolumeId: string,
-    error: boolean,
-  ): Promise<{ save_volume_id: string }> {
-    const done = await finishComputeMigration(
-      { ...this.deps, volumeRpc: this.volumeRpc },
-      { volumeId, newVolumeId, error },
-    );
-    this.track(volumeId, done.cleanup);
-    return { save_volume_id: done.saveVolumeId };
-  }
-
-  /** Continues a driver move that a crash interrupted (recovery.ts decided it). */
-  resumeDriverMigration(migrationId: string, dest: MigrationDestination): void {
-    this.track(migrationId, this.runFlow(MigrationFlow.DRIVER, migrationId, dest));
-  }
-
-  private async runFlow(flow: MigrationFlow, migrationId: string, dest: MigrationDestination): Promise<void> {
-    const deps = { ...this.deps, volumeRpc: this.volumeRpc, signal: this.abort.signal };
-    switch (flow) {
-      case MigrationFlow.DRIVER:
-        if (await runDriverMigration(deps, migrationId, dest)) {
-          return;
-        }
-        return runGenericMigration(deps, migrationId);
-      case MigrationFlow.GENERIC:
-        return runGenericMigration(deps, migrationId);
-      case MigrationFlow.COMPUTE:
-        return runComputeMigration(deps, migrationId);
-      default: {
-        const never: never = flow;
-        throw new Error(`unknown flow ${String(never)}`);
-      }
-    }
-  }
-
-  track(migrationId: string, work: Promise<void>): void {
-    const task = work
-      .catch((e) =>
-        this.deps.logger.error({ err: coerceError(e), migration_id: migrationId }, "migration failed"),
-      )
-      .finally(() => this.tasks.delete(task));
-    this.tasks.add(task);
   }
 }

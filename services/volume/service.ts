@@ -63,14 +63,14 @@ export async function startVolumeService(
   const recovery = { ...deps, volumeRpc: manager.volumeRpc, logger };
   const resume = await recoverMigrations(recovery);
   for (const id of await leftoverVolumes(recovery)) {
-    manager.track(id, manager.deleteVolume(id));
+    manager.migrations.track(id, manager.deleteVolume(id));
   }
   await deps.bus.serve(volumeTopic(backend.serviceHost), manager.handlers());
   for (const r of resume) {
-    manager.resumeDriverMigration(r.migration.id, r.dest);
+    manager.migrations.resumeDriverMigration(r.migration.id, r.dest);
   }
   const expiry = setInterval(() => {
-    manager.track("expiry", expireComputeMigrations(recovery));
+    manager.migrations.track("expiry", expireComputeMigrations(recovery));
   }, config.reportInterval * 1000);
   expiry.unref();
   logger.info("volume service started");

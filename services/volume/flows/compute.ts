@@ -30,7 +30,7 @@ export async function runComputeMigration(deps: ComputeFlowDeps, migrationId: st
         `volume ${source.id} is attached; moving it needs Nova's swap volume and [nova] endpoint_override is not set`,
       );
     }
-    temp = await createTempVolume(deps, migrationId, source, migration.dest_host);
+    temp = await createTempVolume(deps, migration, source, migration.dest_host);
     await makeTempVolumeReady(deps, temp);
     const attachments = (await listAttachments(deps.db, [source.id])).filter(
       (a) => a.attach_status === AttachStatus.ATTACHED && a.instance_uuid,

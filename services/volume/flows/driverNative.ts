@@ -72,6 +72,7 @@ export async function runDriverMigration(
         availability_zone: service?.availability_zone ?? source.availability_zone,
         cluster_name: service?.cluster_name ?? null,
         migration_status: MigrationStatus.SUCCESS,
+        volume_type_id: migration.new_volume_type_id ?? source.volume_type_id,
         status: trx.raw("coalesce(previous_status, status)") as never,
         previous_status: trx.raw("status") as never,
       },

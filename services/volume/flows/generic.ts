@@ -42,7 +42,7 @@ export async function runGenericMigration(deps: GenericFlowDeps, migrationId: st
   const log = logger.child({ migration_id: migrationId, volume_id: source.id, dest: migration.dest_host });
   let temp: VolumeRow | undefined;
   try {
-    temp = await createTempVolume(deps, migrationId, source, migration.dest_host);
+    temp = await createTempVolume(deps, migration, source, migration.dest_host);
     await makeTempVolumeReady(deps, temp);
     log.info({ temp_volume_id: temp.id }, "temp volume ready; copying");
     await copyAndVerify(deps, migrationId, source, temp);

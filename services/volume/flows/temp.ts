@@ -1,6 +1,6 @@
 import type { Db } from "../../../db/connection";
 import { recordMigrationFailure } from "../../../db/migrationOutcome";
-import { updateMigrationIf } from "../../../db/migrationRecords";
+import { type MigrationRow, updateMigrationIf } from "../../../db/migrationRecords";
 import { listServices } from "../../../db/services";
 import { insertVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
 import type { AppConfig } from "../../common/config";
@@ -26,14 +26,20 @@ const GiB = 1024 ** 3;
  */
 export async function createTempVolume(
   deps: TempVolumeDeps,
-  migrationId: string,
+  migration: Pick<MigrationRow, "id" | "new_volume_type_id">,
   source: VolumeRow,
   destHost: string,
 ): Promise<VolumeRow> {
-  const temp = await insertTempVolume(deps, source, destHost);
+  // A retype's temp volume already has the new type, as in Cinder's generic migration.
+  const temp = await insertTempVolume(
+    deps,
+    source,
+    destHost,
+    migration.new_volume_type_id ?? source.volume_type_id,
+  );
   await updateMigrationIf(
     deps.db,
-    migrationId,
+    migration.id,
     { temp_volume_id: temp.id, bytes_total: source.size * GiB },
     { state: MigrationState.MIGRATING },
   );
@@ -56,6 +62,7 @@ async function insertTempVolume(
   deps: TempVolumeDeps,
   source: VolumeRow,
   destHost: string,
+  volumeTypeId: string | null,
 ): Promise<VolumeRow> {
   const [service] = await listServices(deps.db, deps.config.serviceDownTime, {
     binary: ServiceBinary.VOLUME,
@@ -71,7 +78,7 @@ async function insertTempVolume(
     attach_status: "detached",
     project_id: source.project_id,
     user_id: source.user_id,
-    volume_type_id: source.volume_type_id,
+    volume_type_id: volumeTypeId,
     bootable: source.bootable,
     multiattach: source.multiattach,
     encrypted: source.encrypted,
