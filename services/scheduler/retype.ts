@@ -138,13 +138,25 @@ async function failRetype(
     { status: deps.db.raw("coalesce(previous_status, 'available')") as never },
     { status: VolumeStatus.RETYPING, migration_status: IDLE_MIGRATION_STATUSES },
   );
-  if (migrationId) {
-    await recordMigrationFailure(deps.db, {
-      volumeId: volume.id,
-      migrationId,
-      from: MigrationStatus.STARTING,
-      fromState: MigrationState.STARTING,
-      error: err.message,
-    });
-  }
+  // Cinder only logs a refused retype; here it is a failed attempt an admin can find.
+  const id =
+    migrationId ??
+    (
+      await insertMigration(deps.db, {
+        volume_id: volume.id,
+        source_host: volume.host!,
+        requested_dest: "",
+        force_host_copy: false,
+        lock_volume: false,
+        user_id: volume.user_id,
+        kind: MigrationKind.RETYPE,
+      })
+    ).id;
+  await recordMigrationFailure(deps.db, {
+    volumeId: volume.id,
+    migrationId: id,
+    from: MigrationStatus.STARTING,
+    fromState: MigrationState.STARTING,
+    error: err.message,
+  });
 }
