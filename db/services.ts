@@ -94,7 +94,7 @@ export interface ServiceWithState extends ServiceRow {
 export async function listServices(
   db: Conn,
   serviceDownTime: number,
-  filter: { binary?: string; host?: string; hostPrefix?: string } = {},
+  filter: { binary?: string; host?: string; hostPrefix?: string; clusterName?: string } = {},
 ): Promise<ServiceWithState[]> {
   const qb = db("services")
     .select(
@@ -110,6 +110,9 @@ export async function listServices(
   }
   if (filter.host !== undefined) {
     qb.where("host", filter.host);
+  }
+  if (filter.clusterName !== undefined) {
+    qb.where("cluster_name", filter.clusterName);
   }
   if (filter.hostPrefix !== undefined) {
     qb.where((w) =>

@@ -77,3 +77,26 @@ export async function softDeleteSnapshot(db: Conn, id: string): Promise<void> {
     .where({ id, deleted: false, status: "deleting" })
     .update({ deleted: true, deleted_at: db.fn.now(), status: "deleted", updated_at: db.fn.now() });
 }
+
+/** Per project: number and total size of the live snapshots of volumes on a backend (any pool). */
+export async function snapshotUsageOnHost(
+  db: Conn,
+  host: string,
+): Promise<{ project_id: string; count: number; gigabytes: number }[]> {
+  const like = `${host.replace(/[\\%_]/g, "\\$&")}#%`;
+  const rows = (await db("snapshots")
+    .join("volumes", "volumes.id", "snapshots.volume_id")
+    .where("snapshots.deleted", false)
+    .andWhere((w) => w.where("volumes.host", host).orWhere("volumes.host", "like", like))
+    .groupBy("snapshots.project_id")
+    .select(
+      "snapshots.project_id",
+      db.raw("count(*) AS count"),
+      db.raw("coalesce(sum(snapshots.volume_size), 0) AS gigabytes"),
+    )) as { project_id: string; count: string | number; gigabytes: string | number }[];
+  return rows.map((r) => ({
+    project_id: r.project_id,
+    count: Number(r.count),
+    gigabytes: Number(r.gigabytes),
+  }));
+}

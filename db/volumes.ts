@@ -104,6 +104,40 @@ export function updateVolumeIf(
   return conditionalUpdate<VolumeRow>(db, "volumes", id, v, { deleted: false, ...expected }, extra);
 }
 
+/**
+ * Lock a live volume row for the rest of the transaction (SELECT … FOR UPDATE): for changes that
+ * also touch other tables (attachments), decided on the locked row and still written by a
+ * compare-and-swap against what was read.
+ */
+export async function lockVolume(trx: Knex.Transaction, id: string): Promise<VolumeRow | undefined> {
+  if (!isUuid(id)) {
+    return undefined;
+  }
+  return (await trx("volumes").where({ id, deleted: false }).forUpdate().first()) as VolumeRow | undefined;
+}
+
+/** Per project: number and total size of the live volumes on a backend (`host@backend`, any pool). */
+export async function volumeUsageOnHost(
+  db: Conn,
+  host: string,
+): Promise<{ project_id: string; count: number; gigabytes: number }[]> {
+  const rows = (await db("volumes")
+    .where({ deleted: false })
+    .andWhere((w) => w.where("host", host).orWhere("host", "like", `${host.replace(/[\\%_]/g, "\\$&")}#%`))
+    .groupBy("project_id")
+    .orderBy("project_id")
+    .select("project_id", db.raw("count(*) AS count"), db.raw("coalesce(sum(size), 0) AS gigabytes"))) as {
+    project_id: string;
+    count: string | number;
+    gigabytes: string | number;
+  }[];
+  return rows.map((r) => ({
+    project_id: r.project_id,
+    count: Number(r.count),
+    gigabytes: Number(r.gigabytes),
+  }));
+}
+
 /** Extra CAS condition: the volume has no live snapshot. */
 export function noSnapshots(qb: Knex.QueryBuilder): void {
   qb.whereNotExists(function (this: Knex.QueryBuilder) {

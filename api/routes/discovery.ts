@@ -1,10 +1,11 @@
-/** Admin discovery: scheduler-stats/get_pools, os-services, os-hosts. */
+/** Admin discovery: scheduler-stats/get_pools, os-services, os-hosts, clusters. */
 import { type Request, type Response, Router } from "express";
 
 import type { DiscoveryApi } from "../../services/volume/api/discovery";
 import { ctx } from "../context";
 import { hostView, poolView, serviceView } from "../views/service";
-import { query } from "./params";
+import { clustersRouter } from "./clusters";
+import { param, query } from "./params";
 
 /** POOL_FILTER: get_pools honours filters (we support `name`) from 3.28. */
 const POOL_FILTER = "3.28";
@@ -33,6 +34,14 @@ export function discoveryRouter(discovery: DiscoveryApi): Router {
     const hosts = await discovery.hosts(c, query(req, "zone"));
     res.json({ hosts: hosts.map(hostView) });
   });
+
+  r.get("/os-hosts/:host", async (req: Request, res: Response) => {
+    const c = ctx(req);
+    const resources = await discovery.hostResources(c, param(req, "host"));
+    res.json({ host: resources.map((resource) => ({ resource })) });
+  });
+
+  r.use(clustersRouter(discovery));
 
   return r;
 }

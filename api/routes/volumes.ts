@@ -1,12 +1,13 @@
-/** /volumes: list, detail, create, show, delete (cinder/api/v3/volumes.py). */
+/** /volumes: list, detail, create, show, update, delete (cinder/api/v3/volumes.py). */
 import { type Request, type Response, Router } from "express";
 
 import { BadRequest } from "../../services/volume/api/badRequest";
-import type { CreateVolumeRequest, VolumeApi } from "../../services/volume/api";
+import type { CreateVolumeRequest, UpdateVolumeRequest, VolumeApi } from "../../services/volume/api";
 import { ctx, jsonBody } from "../context";
-import { validateCreateVolume } from "../schemas/volumes";
+import { validateCreateVolume, validateUpdateVolume } from "../schemas/volumes";
 import { volumeCore, volumeDetail, volumeSummary } from "../views/volume";
 import { cleanText, metadataOf, param, query } from "./params";
+import { volumeMetadataRouter } from "./volumeMetadata";
 
 /** Keys naming a source we cannot create volumes from yet, in the order Cinder looks them up. */
 const UNSUPPORTED_SOURCES = [
@@ -46,8 +47,27 @@ function createRequest(v: Record<string, unknown>): CreateVolumeRequest {
   };
 }
 
+/** The validated `volume` of PUT /volumes/{id}; `name` wins over `display_name`, as in Cinder. */
+function updateRequest(v: Record<string, unknown>): UpdateVolumeRequest {
+  const r: UpdateVolumeRequest = {};
+  for (const [field, legacy] of [
+    ["name", "display_name"],
+    ["description", "display_description"],
+  ] as const) {
+    const key = field in v ? field : legacy in v ? legacy : undefined;
+    if (key !== undefined) {
+      r[field] = cleanText(v[key]);
+    }
+  }
+  if ("metadata" in v) {
+    r.metadata = metadataOf(v["metadata"]);
+  }
+  return r;
+}
+
 export function volumesRouter(volumes: VolumeApi): Router {
   const r = Router();
+  r.use(volumeMetadataRouter(volumes));
 
   r.get("/volumes", async (req: Request, res: Response) => {
     const c = ctx(req);
@@ -85,6 +105,15 @@ export function volumesRouter(volumes: VolumeApi): Router {
   r.get("/volumes/:id", async (req: Request, res: Response) => {
     const c = ctx(req);
     res.json({ volume: volumeDetail(await volumes.show(c, param(req, "id")), c) });
+  });
+
+  // 200 with the volume, without the extension attributes (tempest's update_volume schema).
+  r.put("/volumes/:id", async (req: Request, res: Response) => {
+    const c = ctx(req);
+    const body = jsonBody(req) ?? {};
+    validateUpdateVolume(body, c.apiVersion);
+    const update = updateRequest((body as { volume: Record<string, unknown> }).volume);
+    res.json({ volume: volumeCore(await volumes.update(c, param(req, "id"), update), c) });
   });
 
   r.delete("/volumes/:id", async (req: Request, res: Response) => {

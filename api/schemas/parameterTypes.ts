@@ -81,10 +81,24 @@ export const metadataAllowsNull = {
   additionalProperties: false,
 };
 
+/** Cinder's `extra_specs` type, also its volume metadata. */
+export const extraSpecs = {
+  type: "object",
+  patternProperties: { [METADATA_KEY]: { type: "string", maxLength: 255 } },
+  additionalProperties: false,
+};
+
 export const extraSpecsWithNull = {
   type: "object",
   patternProperties: { [METADATA_KEY]: { type: ["string", "null"], maxLength: 255 } },
   additionalProperties: false,
+};
+
+export const volumeSize = {
+  type: ["integer", "string"],
+  pattern: "^[0-9]+$",
+  numericMinimum: 1,
+  numericMaximum: DB_MAX_INT,
 };
 
 export const volumeSizeAllowsNull = {

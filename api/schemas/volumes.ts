@@ -1,8 +1,9 @@
-/** Schemas of POST /volumes per microversion (cinder/api/schemas/volumes.py). */
+/** Schemas of POST and PUT /volumes per microversion (cinder/api/schemas/volumes.py). */
 import type { ApiVersion } from "../microversion";
 import { compileSchema, type JsonSchema } from "../validation/validator";
 import {
   availabilityZone,
+  extraSpecs,
   metadataAllowsNull,
   nameAllowZeroMinLength,
   optionalBoolean,
@@ -62,4 +63,32 @@ const validators: [string, (body: unknown) => void][] = [
 export function validateCreateVolume(body: unknown, version: ApiVersion): void {
   const found = validators.find(([min]) => version.matches(min));
   found![1](body);
+}
+
+function updateSchema(atLeastOne: boolean): JsonSchema {
+  const volume: Record<string, unknown> = {
+    type: "object",
+    properties: {
+      name: nameField,
+      description: descriptionField,
+      display_name: nameField,
+      display_description: descriptionField,
+      metadata: extraSpecs,
+    },
+    additionalProperties: false,
+  };
+  if (atLeastOne) {
+    // 3.53 (SUPPORT_VOLUME_SCHEMA_CHANGES) requires something to update.
+    volume["anyOf"] = ["name", "description", "display_name", "display_description", "metadata"].map((k) => ({
+      required: [k],
+    }));
+  }
+  return { type: "object", properties: { volume }, required: ["volume"], additionalProperties: false };
+}
+
+const validateUpdate = compileSchema(updateSchema(false));
+const validateUpdateV353 = compileSchema(updateSchema(true));
+
+export function validateUpdateVolume(body: unknown, version: ApiVersion): void {
+  (version.matches("3.53") ? validateUpdateV353 : validateUpdate)(body);
 }

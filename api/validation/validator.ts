@@ -30,7 +30,15 @@ function numberFromPython(value: unknown): number | null {
 }
 
 function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  // strictRequired off: Cinder writes `anyOf: [{required: [x]}, …]` branches naming properties
+  // declared by the parent schema (os-attach, PUT /volumes at 3.53).
+  const ajv = new Ajv({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+  });
   ajv.addKeyword({
     keyword: "cinderFormat",
     schemaType: "string",
@@ -141,6 +149,10 @@ function jsonschemaMessage(e: ErrorObject, extras: string[]): string {
       return `${pyRepr(numberFromPython(e.data))} is greater than the maximum of ${pyRepr(e.schema)}`;
     case "pattern":
       return `${inst} does not match ${pyRepr(e.schema)}`;
+    case "minProperties":
+      return e.schema === 1 ? `${inst} should be non-empty` : `${inst} does not have enough properties`;
+    case "maxProperties":
+      return e.schema === 0 ? `${inst} is expected to be empty` : `${inst} has too many properties`;
     case "cinderFormat":
       return `${inst} is not a ${pyRepr(e.schema)}`;
     case "oneOf":

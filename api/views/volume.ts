@@ -7,6 +7,7 @@
 import type { AttachmentRow } from "../../db/attachments";
 import type { VolumeRow } from "../../db/volumes";
 import type { VolumeDetails } from "../../services/volume/api";
+import { cinderMigrationStatus } from "../../services/volume/api/volumeState";
 import type { RequestContext } from "../context";
 import { cinderTime, resourceLinks } from "./common";
 
@@ -16,11 +17,6 @@ const STATUS_MAP: Readonly<Record<string, string>> = {
   error_managing: "error",
   error_managing_deleting: "deleting",
 };
-
-/** migration_status as Cinder stores it: a temp volume's is `target:<source id>`. */
-export function cinderMigrationStatus(v: VolumeRow): string | null {
-  return v.migration_target_of ? `target:${v.migration_target_of}` : v.migration_status;
-}
 
 function attachments(list: AttachmentRow[], c: RequestContext): Record<string, unknown>[] {
   return list

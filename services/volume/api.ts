@@ -1,27 +1,47 @@
 /**
  * What the API process does for volumes (Cinder's cinder/volume/api.py): visibility rules,
- * creation, deletion, and the admin actions os-migrate_volume and os-reset_status. Routes only
+ * creation, deletion, updates and the volume actions, each in its own module under api/. Routes only
  * validate the body and render; every precondition lives here, and every status change is a
  * compare-and-swap on the row (db/volumes.ts updateVolumeIf).
  */
 import { type AttachmentRow, listAttachments } from "../../db/attachments";
 import type { MigrationRow } from "../../db/migrationRecords";
 import { listServices } from "../../db/services";
-import { insertVolume, listVolumes, noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { insertVolume, listVolumes, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { findVolumeType, listVolumeTypes, type VolumeType } from "../../db/volumeTypes";
-import { InternalError, InvalidInput, InvalidVolume, NotFound, VolumeTypeNotFound } from "../common/errors";
-import { IDLE_MIGRATION_STATUSES, ServiceBinary, VolumeStatus } from "../common/states";
-import { SchedulerRpc, VolumeRpc } from "../rpc/stubs";
+import { InternalError, InvalidInput, NotFound, VolumeTypeNotFound } from "../common/errors";
+import { ServiceBinary, VolumeStatus } from "../common/states";
+import { SchedulerRpc } from "../rpc/stubs";
+import { type AttachRequest, attachVolume, detachVolume } from "./api/attach";
 import { BadRequest } from "./api/badRequest";
 import type { Caller } from "./api/caller";
+import { type CompletionRequest, migrateVolumeCompletion } from "./api/completion";
+import { deleteVolume } from "./api/delete";
+import { extendVolume } from "./api/extend";
 import { boolParam, findVolume, type VolumeApiOptions } from "./api/lookup";
 import { type MigrateRequest, migrateVolume } from "./api/migrate";
+import { beginDetaching, reserveVolume, rollDetaching, unreserveVolume } from "./api/reservation";
 import { resetStatus, type ResetStatusRequest } from "./api/resetStatus";
+import { type RetypeRequest, retypeVolume } from "./api/retype";
+import { isMultiattachType } from "./api/typeRules";
+import {
+  changeMetadata,
+  type MetadataChange,
+  metadataItem,
+  updateReadonlyFlag,
+  updateVolume,
+  type UpdateVolumeRequest,
+} from "./api/update";
+import { userMetadata } from "./api/volumeState";
 
+export type { AttachRequest } from "./api/attach";
 export type { Caller } from "./api/caller";
+export type { CompletionRequest } from "./api/completion";
 export type { VolumeApiOptions } from "./api/lookup";
 export type { MigrateRequest } from "./api/migrate";
 export type { ResetStatusRequest } from "./api/resetStatus";
+export type { RetypeRequest } from "./api/retype";
+export type { MetadataChange, UpdateVolumeRequest } from "./api/update";
 
 /** A volume with what its view needs: its type (for the name) and its attachments. */
 export interface VolumeDetails {
@@ -47,20 +67,6 @@ export interface CreateVolumeRequest {
   /** Sources we cannot create from yet (snapshot_id, source_volid, imageRef, backup_id, groups). */
   unsupportedSource: string | null;
 }
-
-/** Cinder's message when the delete compare-and-swap fails, whatever the cause. */
-const DELETE_REFUSED =
-  "Volume status must be available or error or error_restoring or error_extending or error_managing " +
-  "and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be " +
-  "disassociated from snapshots after volume transfer.";
-
-const DELETABLE_STATUSES: VolumeStatus[] = [
-  VolumeStatus.AVAILABLE,
-  VolumeStatus.ERROR,
-  VolumeStatus.ERROR_RESTORING,
-  VolumeStatus.ERROR_EXTENDING,
-  VolumeStatus.ERROR_MANAGING,
-];
 
 export class VolumeApi {
   constructor(private readonly o: VolumeApiOptions) {}
@@ -124,9 +130,10 @@ export class VolumeApi {
       description: r.description,
       volume_type_id: type.id,
       availability_zone: zone,
-      metadata: r.metadata,
+      // readonly/attached_mode are admin metadata: not the creator's to set.
+      metadata: userMetadata(r.metadata),
       replication_status: "disabled",
-      multiattach: /^<is>\s*true$/i.test(type.extra_specs["multiattach"] ?? ""),
+      multiattach: isMultiattachType(type),
     });
     try {
       await new SchedulerRpc(this.o.bus).createVolume({ volume_id: volume.id });
@@ -143,53 +150,76 @@ export class VolumeApi {
     return { volume, type, attachments: [] };
   }
 
-  /**
-   * A volume no scheduler placed (no host) is removed at once whatever its status, as in Cinder;
-   * otherwise one compare-and-swap to `deleting` and a cast to its volume service.
-   */
-  async delete(caller: Caller, id: string): Promise<void> {
+  async delete(caller: Caller, id: string, force = false): Promise<void> {
+    return deleteVolume(this.o, caller, await this.get(caller, id), force);
+  }
+
+  /** PUT /volumes/{id}: name, description, metadata (refused in maintenance). */
+  async update(caller: Caller, id: string, r: UpdateVolumeRequest): Promise<VolumeDetails> {
+    await this.get(caller, id);
+    return (await this.details([await updateVolume(this.o, id, r)]))[0]!;
+  }
+
+  async setBootable(caller: Caller, id: string, bootable: boolean): Promise<void> {
+    await this.get(caller, id);
+    await updateVolume(this.o, id, { bootable });
+  }
+
+  async updateReadonlyFlag(caller: Caller, id: string, readonly: boolean): Promise<void> {
+    await this.get(caller, id);
+    await updateReadonlyFlag(this.o, id, readonly);
+  }
+
+  async metadata(caller: Caller, id: string): Promise<Record<string, string>> {
+    return userMetadata((await this.get(caller, id)).metadata);
+  }
+
+  async metadataItem(caller: Caller, id: string, key: string): Promise<string> {
+    return metadataItem(await this.get(caller, id), key);
+  }
+
+  async changeMetadata(caller: Caller, id: string, change: MetadataChange): Promise<Record<string, string>> {
+    await this.get(caller, id);
+    return changeMetadata(this.o, id, change);
+  }
+
+  /** os-extend; `inUseAllowed` from microversion 3.42 (Cinder's extend_attached_volume). */
+  async extend(caller: Caller, id: string, newSize: number, inUseAllowed: boolean): Promise<void> {
     const volume = await this.get(caller, id);
-    if (!volume.host) {
-      const gone = await updateVolumeIf(
-        this.o.db,
-        id,
-        { status: VolumeStatus.DELETED, deleted: true, deleted_at: new Date() },
-        { host: null },
-      );
-      if (gone) {
-        return;
-      }
-    }
-    const row = await updateVolumeIf(
-      this.o.db,
-      id,
-      { status: VolumeStatus.DELETING },
-      {
-        status: DELETABLE_STATUSES,
-        migration_status: IDLE_MIGRATION_STATUSES,
-        migration_target_of: null,
-        consistencygroup_id: null,
-        group_id: null,
-      },
-      (qb) => {
-        noSnapshots(qb);
-        qb.whereNot("volumes.attach_status", "attached");
-      },
-    );
-    if (!row) {
-      throw new InvalidVolume(DELETE_REFUSED);
-    }
-    try {
-      await new VolumeRpc(this.o.bus).deleteVolume(row.host!, { volume_id: id });
-    } catch (err) {
-      await updateVolumeIf(
-        this.o.db,
-        id,
-        { status: VolumeStatus.ERROR_DELETING },
-        { status: VolumeStatus.DELETING },
-      );
-      throw err;
-    }
+    return extendVolume(this.o, volume, newSize, inUseAllowed && volume.status === VolumeStatus.IN_USE);
+  }
+
+  async retype(caller: Caller, id: string, r: RetypeRequest): Promise<void> {
+    return retypeVolume(this.o, await this.get(caller, id), r);
+  }
+
+  async reserve(caller: Caller, id: string): Promise<void> {
+    return reserveVolume(this.o, await this.get(caller, id));
+  }
+
+  async unreserve(caller: Caller, id: string): Promise<void> {
+    return unreserveVolume(this.o, await this.get(caller, id));
+  }
+
+  async beginDetaching(caller: Caller, id: string): Promise<void> {
+    return beginDetaching(this.o, await this.get(caller, id));
+  }
+
+  async rollDetaching(caller: Caller, id: string): Promise<void> {
+    return rollDetaching(this.o, await this.get(caller, id));
+  }
+
+  async attach(caller: Caller, id: string, r: AttachRequest): Promise<void> {
+    await attachVolume(this.o, await this.get(caller, id), r);
+  }
+
+  async detach(caller: Caller, id: string, attachmentId: string | null, force = false): Promise<void> {
+    return detachVolume(this.o, caller, await this.get(caller, id), attachmentId, force);
+  }
+
+  /** os-migrate_volume_completion: the id Nova keeps (Cinder's save_volume_id). */
+  async migrateCompletion(caller: Caller, id: string, r: CompletionRequest): Promise<string> {
+    return migrateVolumeCompletion(this.o, caller, await this.get(caller, id), r);
   }
 
   async migrate(caller: Caller, id: string, r: MigrateRequest): Promise<MigrationRow> {

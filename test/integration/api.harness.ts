@@ -2,6 +2,8 @@
  * Shared set-up of the API integration tests: a fresh Postgres database, the express app over a
  * MemoryBus whose scheduler and volume topics record what the API casts, and row helpers.
  */
+import { randomUUID } from "node:crypto";
+
 import type { Express } from "express";
 import request from "supertest";
 
@@ -41,7 +43,18 @@ const RECORDED_METHODS = [
   "delete_volume",
   "create_snapshot",
   "delete_snapshot",
+  "extend_volume",
+  "retype",
+  "migrate_volume_completion",
 ];
+
+/**
+ * What the recording handlers answer: migrate_volume_completion is a call, and the volume service
+ * answers with the id Nova keeps (the source's, as Cinder's manager does on success).
+ */
+function reply(method: string, args: Record<string, unknown>): unknown {
+  return method === "migrate_volume_completion" ? { save_volume_id: args["volume_id"] } : undefined;
+}
 
 export async function startHarness(extraConfig = ""): Promise<Harness> {
   const t = await createTestDatabase();
@@ -58,10 +71,11 @@ export async function startHarness(extraConfig = ""): Promise<Harness> {
         method,
         async (args: Record<string, unknown>) => {
           casts.push({ topic, method, args });
+          return reply(method, args);
         },
       ]),
     );
-  for (const topic of ["cinder-scheduler", "cinder-volume.node@lvm", "cinder-volume.node@lvm2"]) {
+  for (const topic of ["cinder-scheduler", ...SERVED_VOLUME_TOPICS.map((b) => `cinder-volume.${b}`)]) {
     await bus.serve(topic, recorder(topic));
   }
   const app = createApp({ db: t.db, bus, config, logger });
@@ -82,6 +96,9 @@ export async function startHarness(extraConfig = ""): Promise<Harness> {
     },
   };
 }
+
+/** The volume services' topics the harness serves (and records). */
+export const SERVED_VOLUME_TOPICS = ["node@lvm", "node@lvm2"];
 
 export function capabilities(backend: string, pools: string[] = [backend]): ServiceCapabilities {
   return {
@@ -111,13 +128,19 @@ export function capabilities(backend: string, pools: string[] = [backend]): Serv
 export async function addVolumeService(
   h: Harness,
   host: string,
-  opts: { zone?: string; caps?: ServiceCapabilities | null } = {},
+  opts: { zone?: string; caps?: ServiceCapabilities | null; cluster?: string } = {},
 ): Promise<void> {
   const backend = host.split("@")[1] ?? host;
   const caps = opts.caps === undefined ? capabilities(backend) : opts.caps;
   await reportService(
     h.t.db,
-    { host, binary: "cinder-volume", topic: "cinder-volume", availabilityZone: opts.zone ?? "nova" },
+    {
+      host,
+      binary: "cinder-volume",
+      topic: "cinder-volume",
+      availabilityZone: opts.zone ?? "nova",
+      clusterName: opts.cluster ?? null,
+    },
     caps ?? undefined,
   );
 }
@@ -161,7 +184,7 @@ export async function migrationCount(h: Harness, volumeId?: string): Promise<num
 /** A supertest request with the noauth token and optional microversion. */
 export function api(
   h: Harness,
-  method: "get" | "post" | "delete",
+  method: "get" | "post" | "put" | "delete",
   path: string,
   opts: { token?: string | null; version?: string } = {},
 ): request.Test {
@@ -186,4 +209,48 @@ export function action(
   return typeof body === "string"
     ? r.set("Content-Type", "application/json").send(body)
     : r.send(body as object);
+}
+
+/** Everything a refused request must leave untouched: the row, its attachments, snapshots, migrations. */
+export async function stateOf(h: Harness, volumeId: string): Promise<Record<string, unknown>> {
+  const [volume, attachments, snapshots, migrations] = await Promise.all([
+    volumeRow(h, volumeId),
+    h.t.db("volume_attachments").where({ volume_id: volumeId }).orderBy("id"),
+    h.t.db("snapshots").where({ volume_id: volumeId }).orderBy("id"),
+    h.t.db("migrations").where({ volume_id: volumeId }).orderBy("id"),
+  ]);
+  return { volume, attachments, snapshots, migrations };
+}
+
+/** An attachment row as Cinder's attach leaves it. */
+export async function addAttachment(
+  h: Harness,
+  volumeId: string,
+  values: Record<string, unknown> = {},
+): Promise<string> {
+  const id = randomUUID();
+  await h.t.db("volume_attachments").insert({
+    id,
+    volume_id: volumeId,
+    instance_uuid: randomUUID(),
+    attached_host: "compute-1",
+    mountpoint: "/dev/vdb",
+    attach_status: "attached",
+    attach_mode: "rw",
+    attach_time: h.t.db.fn.now(),
+    ...values,
+  });
+  return id;
+}
+
+/** A request with a JSON body (or none) through the harness' app. */
+export function send(
+  h: Harness,
+  method: "post" | "put" | "delete" | "get",
+  path: string,
+  body?: unknown,
+  opts: { token?: string | null; version?: string } = {},
+): request.Test {
+  const r = api(h, method, path, opts);
+  return body === undefined ? r : r.send(body as object);
 }

@@ -1,6 +1,6 @@
 /** Python repr and Cinder-style schema messages (api/validation). */
 import { boolean } from "../../api/schemas/parameterTypes";
-import { validateMigrateVolume } from "../../api/schemas/volumeActions";
+import { validateMigrateVolume } from "../../api/schemas/adminActions";
 import { ApiVersion } from "../../api/microversion";
 import { pyRepr, pyStr } from "../../api/validation/pyrepr";
 import { compileSchema } from "../../api/validation/validator";

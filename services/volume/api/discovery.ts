@@ -5,8 +5,12 @@
  * capabilities — cinder/scheduler/host_manager.py `_update_backend_state_map`).
  */
 import { listServices, type ServiceWithState } from "../../../db/services";
+import { snapshotUsageOnHost } from "../../../db/snapshots";
+import { volumeUsageOnHost } from "../../../db/volumes";
+import { NotFound } from "../../common/errors";
 import { ServiceBinary } from "../../common/states";
 import { AdminPolicy, authorize, type Caller } from "./caller";
+import { type Cluster, listClusters, showCluster } from "./clusters";
 import { boolParam, type VolumeApiOptions } from "./lookup";
 
 export interface Pool {
@@ -22,6 +26,29 @@ export interface ListPoolsRequest {
   detail?: string;
   /** Exact pool name; Cinder honours it from microversion 3.28. */
   name?: string;
+}
+
+/** One row of GET os-hosts/{host} (counts and sizes as strings, as Cinder sends them). */
+export interface HostResource {
+  host: string;
+  project: string;
+  volume_count: string;
+  total_volume_gb: string;
+  snapshot_count: string;
+  total_snapshot_gb: string;
+}
+
+/** Cinder's `_filter_host` with the level taken from the value (`node` also matches `node@lvm`). */
+function hostMatches(serviceHost: string, wanted: string): boolean {
+  if (serviceHost === wanted) {
+    return true;
+  }
+  if (wanted.includes("#")) {
+    return false;
+  }
+  return (
+    serviceHost.startsWith(`${wanted}#`) || (!wanted.includes("@") && serviceHost.startsWith(`${wanted}@`))
+  );
 }
 
 export interface ListServicesRequest {
@@ -101,5 +128,53 @@ export class DiscoveryApi {
     authorize(caller, AdminPolicy.HOSTS);
     const services = await listServices(this.o.db, this.o.config.serviceDownTime);
     return services.filter((s) => !s.disabled && (!zone || s.availability_zone === zone));
+  }
+
+  /**
+   * GET os-hosts/{host} (cinder/api/contrib/hosts.py `show`): the enabled volume service on that
+   * host, then volume and snapshot totals on it, overall and per project.
+   */
+  async hostResources(caller: Caller, host: string): Promise<HostResource[]> {
+    authorize(caller, AdminPolicy.HOSTS);
+    const services = await listServices(this.o.db, this.o.config.serviceDownTime, {
+      binary: ServiceBinary.VOLUME,
+    });
+    const svc = services.find((s) => !s.disabled && hostMatches(s.host, host));
+    if (!svc) {
+      throw new NotFound(`Service ${ServiceBinary.VOLUME} could not be found on host ${host}.`);
+    }
+    const [volumes, snapshots] = await Promise.all([
+      volumeUsageOnHost(this.o.db, svc.host),
+      snapshotUsageOnHost(this.o.db, svc.host),
+    ]);
+    const sum = (xs: { count: number; gigabytes: number }[], k: "count" | "gigabytes"): number =>
+      xs.reduce((n, x) => n + x[k], 0);
+    const row = (project: string, v: { count: number; gigabytes: number }, s: typeof v): HostResource => ({
+      host,
+      project,
+      volume_count: String(v.count),
+      total_volume_gb: String(v.gigabytes),
+      snapshot_count: String(s.count),
+      total_snapshot_gb: String(s.gigabytes),
+    });
+    const none = { count: 0, gigabytes: 0 };
+    return [
+      row(
+        "(total)",
+        { count: sum(volumes, "count"), gigabytes: sum(volumes, "gigabytes") },
+        { count: sum(snapshots, "count"), gigabytes: sum(snapshots, "gigabytes") },
+      ),
+      ...volumes.map((v) =>
+        row(v.project_id, v, snapshots.find((s) => s.project_id === v.project_id) ?? none),
+      ),
+    ];
+  }
+
+  clusters(caller: Caller, filters: Record<string, string>, replicationData: boolean): Promise<Cluster[]> {
+    return listClusters(this.o, caller, filters, replicationData);
+  }
+
+  cluster(caller: Caller, name: string, binary?: string): Promise<Cluster> {
+    return showCluster(this.o, caller, name, binary);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * os-migrate_volume as the API process runs it (cinder/volume/api.py `migrate_volume`), in
- * Cinder's order: policy → host/cluster presence → destination service → compare-and-swap on
- * the volume row → cast to the scheduler. The CAS and the `migrations` row are one transaction,
- * so a refused request changes nothing and an accepted one is always recorded.
+ * Cinder's order: policy → host/cluster presence → destination service (by host, or by cluster
+ * from 3.16) → compare-and-swap on the volume row → cast to the scheduler. The CAS and the
+ * `migrations` row are one transaction, so a refused request changes nothing and an accepted one
+ * is always recorded.
  */
 import type { Knex } from "knex";
 
@@ -50,6 +51,56 @@ function destination(r: MigrateRequest): { host: string | null; cluster: string 
   return { host: r.host || null, cluster: cluster || null };
 }
 
+/**
+ * The service the destination names (Cinder's `Service.get_by_id(..., is_up=True, disabled=False,
+ * host=… or cluster_name=…)`, pool stripped), and where the migration goes. A host that belongs to
+ * a cluster becomes a cluster migration, as in Cinder, but keeps its `#pool` (the scheduler accepts
+ * `cluster@backend#pool`).
+ */
+async function resolveDestination(
+  o: VolumeApiOptions,
+  dest: { host: string | null; cluster: string | null },
+): Promise<{ backend: string; cluster: boolean }> {
+  const sent = (dest.cluster ?? dest.host)!;
+  const services = await listServices(o.db, o.config.serviceDownTime, {
+    binary: ServiceBinary.VOLUME,
+    ...(dest.cluster !== null ? { clusterName: backendOf(sent) } : { host: backendOf(sent) }),
+  });
+  const svc = services.find((s) => s.is_up && !s.disabled);
+  if (!svc) {
+    throw new InvalidHost(`No available service named '${sent}'`);
+  }
+  if (svc.cluster_name === null) {
+    return { backend: sent, cluster: false };
+  }
+  const pool = poolOf(sent);
+  return { backend: pool === null ? svc.cluster_name : `${svc.cluster_name}#${pool}`, cluster: true };
+}
+
+/**
+ * Cinder's "destination must be different than the current one" (`host != :host`, or
+ * `cluster_name != :cluster`), by backend and pool: a destination without a pool names the whole
+ * backend, so `node@lvm` is where a `node@lvm#lvm` volume already is. Cinder compares the raw
+ * strings, lets that through and the copy then fails or writes onto itself.
+ */
+function notAlreadyThere(qb: Knex.QueryBuilder, backend: string, cluster: boolean): void {
+  const target = backendOf(backend);
+  const pool = poolOf(backend);
+  // NULL hosts fail this, as Cinder's `host != :host` does.
+  qb.whereNotNull("volumes.host");
+  qb.whereNot((w) => {
+    w.where((at) => {
+      at.whereRaw("split_part(volumes.host, '#', 1) = ?", [target]);
+      if (cluster) {
+        at.orWhereRaw("split_part(coalesce(volumes.cluster_name, ''), '#', 1) = ?", [target]);
+      }
+    });
+    if (pool !== null) {
+      w.whereRaw("split_part(volumes.host, '#', 2) = ?", [pool]);
+    }
+  });
+}
+
 export async function migrateVolume(
   o: VolumeApiOptions,
   caller: Caller,
@@ -58,18 +109,7 @@ export async function migrateVolume(
 ): Promise<MigrationRow> {
   authorize(caller, AdminPolicy.MIGRATE_VOLUME);
   const dest = destination(r);
-  if (dest.cluster !== null) {
-    // Clusters are not modelled yet: no cluster has an available service.
-    throw new InvalidHost(`No available service named '${dest.cluster}'`);
-  }
-  const host = dest.host!;
-  const services = await listServices(o.db, o.config.serviceDownTime, {
-    binary: ServiceBinary.VOLUME,
-    host: backendOf(host),
-  });
-  if (!services.some((s) => s.is_up && !s.disabled)) {
-    throw new InvalidHost(`No available service named '${host}'`);
-  }
+  const { backend, cluster } = await resolveDestination(o, dest);
 
   const migration = await o.db.transaction(async (trx) => {
     const row = await updateVolumeIf(
@@ -86,13 +126,7 @@ export async function migrateVolume(
       },
       (qb) => {
         noSnapshots(qb);
-        // NULL hosts fail this too, as Cinder's `host != :host` does.
-        qb.whereNot("volumes.host", host);
-        if (poolOf(host) === null) {
-          // Beyond Cinder: `node@lvm` names the backend a `node@lvm#pool` volume already is on; Cinder
-          // lets it through and the copy then fails or writes onto itself.
-          qb.whereRaw("split_part(volumes.host, '#', 1) <> ?", [host]);
-        }
+        notAlreadyThere(qb, backend, cluster);
       },
     );
     if (!row) {
@@ -101,7 +135,7 @@ export async function migrateVolume(
     return insertMigration(trx, {
       volume_id: volume.id,
       source_host: row.host!,
-      requested_dest: host,
+      requested_dest: (dest.cluster ?? dest.host)!,
       force_host_copy: r.forceHostCopy,
       lock_volume: r.lockVolume,
       user_id: caller.userId,
@@ -112,14 +146,14 @@ export async function migrateVolume(
     await new SchedulerRpc(o.bus).migrateVolume({
       volume_id: volume.id,
       migration_id: migration.id,
-      backend: host,
+      backend,
       force_host_copy: r.forceHostCopy,
     });
   } catch (err) {
     await abandon(o, migration, coerceError(err));
     throw err;
   }
-  o.logger.info({ volumeId: volume.id, migrationId: migration.id, dest: host }, "migration accepted");
+  o.logger.info({ volumeId: volume.id, migrationId: migration.id, dest: backend }, "migration accepted");
   return migration;
 }
 

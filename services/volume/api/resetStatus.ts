@@ -5,10 +5,11 @@
  */
 import type { Knex } from "knex";
 
-import { listAttachments } from "../../../db/attachments";
+import { detachAttachment, listAttachments } from "../../../db/attachments";
 import { updateVolumeIf, type VolumeRow } from "../../../db/volumes";
 import { VolumeNotFound } from "../../common/errors";
-import { AttachStatus, MigrationStatus, VolumeStatus } from "../../common/states";
+import { AttachStatus, type MigrationStatus, VolumeStatus } from "../../common/states";
+import { afterDetach, withoutAttachedMode } from "./attach";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";
@@ -66,28 +67,18 @@ export async function resetStatus(
 }
 
 /**
- * Cinder's `_clean_volume_attachment` → `db.volume_detached` per attachment: the attachments go
- * away, and with none left the volume becomes available/detached, unless a migration or upload
- * is in progress (those flows set the status themselves).
+ * Cinder's `_clean_volume_attachment`: every attachment goes (`db.volume_detached` each, so the
+ * volume becomes available/detached unless a migration or upload in progress owns its status),
+ * and the `attached_mode` admin metadata with them.
  */
 async function detachAll(trx: Knex.Transaction, volume: VolumeRow): Promise<void> {
-  // db/attachments.ts has no detach helper; this is the only place the API ends attachments.
-  const n = await trx("volume_attachments").where({ volume_id: volume.id, deleted: false }).update({
-    attach_status: AttachStatus.DETACHED,
-    deleted: true,
-    deleted_at: trx.fn.now(),
-    updated_at: trx.fn.now(),
-  });
-  if (n === 0) {
-    return;
+  const attachments = await listAttachments(trx, [volume.id]);
+  for (const a of attachments) {
+    await detachAttachment(trx, a.id);
   }
-  // A temp volume (migration_target_of) has Cinder's `target:<id>` status: not "no migration".
-  const noMigration = volume.migration_status === null && volume.migration_target_of === null;
-  const migrationDone =
-    volume.migration_status === MigrationStatus.SUCCESS || volume.migration_status === MigrationStatus.ERROR;
-  const values: Partial<VolumeRow> = { attach_status: AttachStatus.DETACHED };
-  if ((noMigration && volume.status !== VolumeStatus.UPLOADING) || migrationDone) {
-    values.status = VolumeStatus.AVAILABLE;
+  const values: Partial<VolumeRow> = { metadata: withoutAttachedMode(volume.metadata) };
+  if (attachments.length > 0) {
+    Object.assign(values, afterDetach(volume, []));
   }
   await updateVolumeIf(trx, volume.id, values, {});
 }

@@ -16,6 +16,7 @@ import { IDLE_MIGRATION_STATUSES, SnapshotStatus, VolumeStatus } from "../../com
 import { VolumeRpc } from "../../rpc/stubs";
 import type { Caller } from "./caller";
 import { boolParam, findSnapshot, findVolume, type VolumeApiOptions } from "./lookup";
+import { isMigrating } from "./volumeState";
 
 export interface CreateSnapshotRequest {
   volumeId: string;
@@ -29,10 +30,6 @@ export interface CreateSnapshotRequest {
 export interface ListSnapshotsRequest {
   allTenants?: string;
   volumeId?: string;
-}
-
-function isMigrating(v: VolumeRow): boolean {
-  return v.migration_target_of !== null || !IDLE_MIGRATION_STATUSES.includes(v.migration_status);
 }
 
 /** Cinder's `_create_snapshot_in_db_validate` and status check, with its exact messages. */

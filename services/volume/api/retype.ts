@@ -1,0 +1,84 @@
+/**
+ * os-retype, the API half (cinder/volume/api.py `retype`): the new type by name or id, its size
+ * limits, the multiattach rule, one compare-and-swap to `retyping` remembering the previous status,
+ * then a cast to the scheduler, which keeps the volume where it is or migrates it. Quota is not
+ * modelled (no 413); encrypted types and front-end QoS do not exist here, so their rules never
+ * refuse.
+ *
+ * The migrations row is left to the scheduler (migration_id null): only it knows whether the
+ * retype moves the volume at all, and a row recorded here for a retype that does not move would
+ * stay `starting` forever.
+ */
+import { updateVolumeIf, type VolumeRow } from "../../../db/volumes";
+import { InvalidInput, InvalidVolume } from "../../common/errors";
+import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
+import { SchedulerRpc } from "../../rpc/stubs";
+import type { VolumeApiOptions } from "./lookup";
+import { isMultiattachType, provisionFilterOnSize, typeByNameOrId } from "./typeRules";
+
+export interface RetypeRequest {
+  /** Type name or id, as the client sent it. */
+  newType: string;
+  /** null (absent) means Cinder's default, `never`. */
+  migrationPolicy: "never" | "on-demand" | null;
+}
+
+const RETYPE_REFUSED =
+  "Retype needs volume to be in available or in-use state, not be part of an active migration or a " +
+  "consistency group, requested type has to be different that the one from the volume, and for in-use " +
+  "volumes front-end qos specs cannot change.";
+
+export async function retypeVolume(o: VolumeApiOptions, volume: VolumeRow, r: RetypeRequest): Promise<void> {
+  const type = await typeByNameOrId(o.db, r.newType);
+  provisionFilterOnSize(type, volume.size);
+  const multiattach = isMultiattachType(type);
+  if (volume.multiattach !== multiattach && volume.status !== VolumeStatus.AVAILABLE) {
+    throw new InvalidInput(
+      "Invalid volume_type passed, retypes affecting multiattach are only allowed on available volumes, " +
+        `the specified volume however currently has a status of: ${volume.status}.`,
+    );
+  }
+  const row = await updateVolumeIf(
+    o.db,
+    volume.id,
+    // As in Cinder, the multiattach flag follows the new type as soon as the retype is accepted.
+    { status: VolumeStatus.RETYPING, previous_status: o.db.raw("??", ["status"]) as never, multiattach },
+    {
+      status: [VolumeStatus.AVAILABLE, VolumeStatus.IN_USE],
+      migration_status: IDLE_MIGRATION_STATUSES,
+      migration_target_of: null,
+      consistencygroup_id: null,
+      group_id: null,
+    },
+    (qb) => {
+      qb.whereRaw("volumes.volume_type_id IS DISTINCT FROM ?", [type.id]);
+      // The multiattach rule above read an earlier copy of the row; hold it to what it checked.
+      if (volume.multiattach !== multiattach) {
+        qb.where("volumes.status", VolumeStatus.AVAILABLE);
+      }
+    },
+  );
+  if (!row) {
+    throw new InvalidVolume(RETYPE_REFUSED);
+  }
+  try {
+    await new SchedulerRpc(o.bus).retype({
+      volume_id: volume.id,
+      new_type_id: type.id,
+      migration_policy: r.migrationPolicy ?? "never",
+      migration_id: null,
+    });
+  } catch (err) {
+    // No scheduler will act on it: the volume goes back to what it was.
+    await updateVolumeIf(
+      o.db,
+      volume.id,
+      {
+        status: o.db.raw("coalesce(??, ?)", ["previous_status", VolumeStatus.AVAILABLE]) as never,
+        multiattach: volume.multiattach,
+      },
+      { status: VolumeStatus.RETYPING },
+    );
+    throw err;
+  }
+}
