@@ -12,6 +12,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { Db } from "../db/connection";
 import type { AppConfig } from "../services/common/config";
 import type { Logger } from "../services/common/logger";
+import { keystoneRouter } from "../services/keystone";
 import type { Bus } from "../services/rpc/types";
 import { VolumeApi } from "../services/volume/api";
 import { DiscoveryApi } from "../services/volume/api/discovery";
@@ -91,6 +92,8 @@ function v3Router(deps: ApiDeps): express.Router {
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // Cinder sends no ETags (only volume metadata has one, from 3.15); express would add its own.
+  app.disable("etag");
   app.use(requestId);
   // Read every body as bytes: it is JSON whatever the Content-Type says, and decoding it is left
   // to the routes so that an unknown path answers 404 before a malformed body answers 400.
@@ -103,6 +106,7 @@ export function createApp(deps: ApiDeps): express.Express {
   );
   app.use(versionsRouter());
   app.use("/v3", v3Router(deps));
+  app.use("/identity", keystoneRouter(deps));
   app.use(notFound);
   app.use(faultHandler(deps.logger));
   return app;

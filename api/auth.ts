@@ -7,15 +7,22 @@
  *   openstackclient's `--os-auth-type none` sends the literal token `notused`: an admin acting in
  *   the URL's project (or `admin` when the URL has none).
  * - `static`: the token must be listed in [static_tokens].
+ * - `keystone`: the token is validated by Keystone ([keystone_authtoken], see
+ *   services/keystone/validator.ts); the role `admin` makes an admin. A 401 names Keystone in
+ *   `WWW-Authenticate` so clients know where to log in; Keystone not answering is a 503.
  */
 import type { NextFunction, Request, Response } from "express";
 
 import type { AppConfig } from "../services/common/config";
 import { NotAuthenticated } from "../services/common/errors";
+import { KeystoneTokenValidator } from "../services/keystone";
 import type { Caller } from "../services/volume/api/caller";
 import { setCaller, urlProjectOf } from "./context";
 
 export const OSC_NOAUTH_TOKEN = "notused";
+
+/** The Keystone role that makes a caller an admin (Cinder's default policy `role:admin`). */
+export const ADMIN_ROLE = "admin";
 
 export function authenticate(
   config: AppConfig,
@@ -41,7 +48,41 @@ export function authenticate(
   return { userId, projectId, isAdmin: config.noauthAdminUsers.includes(userId) };
 }
 
+export interface KeystoneAuthOptions {
+  validator: Pick<KeystoneTokenValidator, "validate">;
+  wwwAuthenticateUri: string;
+}
+
+/** `auth_strategy = keystone`: an async middleware around the token validator. */
+export function keystoneAuthMiddleware(opts: KeystoneAuthOptions) {
+  const challenge = `Keystone uri="${opts.wwwAuthenticateUri}"`;
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      const token = req.get("x-auth-token");
+      if (!token) {
+        throw new NotAuthenticated();
+      }
+      const v = await opts.validator.validate(token);
+      setCaller(req, { userId: v.userId, projectId: v.projectId, isAdmin: v.roles.includes(ADMIN_ROLE) });
+      next();
+    } catch (err) {
+      if (err instanceof NotAuthenticated) {
+        // Set before the fault handler writes the body; it keeps headers already set.
+        res.setHeader("WWW-Authenticate", challenge);
+      }
+      next(err);
+    }
+  };
+}
+
 export function authMiddleware(config: AppConfig) {
+  const keystone = config.keystoneAuthtoken;
+  if (config.authStrategy === "keystone" && keystone) {
+    return keystoneAuthMiddleware({
+      validator: new KeystoneTokenValidator({ config: keystone }),
+      wwwAuthenticateUri: keystone.wwwAuthenticateUri,
+    });
+  }
   return (req: Request, _res: Response, next: NextFunction): void => {
     setCaller(req, authenticate(config, req.get("x-auth-token"), urlProjectOf(req)));
     next();
