@@ -45,9 +45,12 @@ connection = ${t.url}
 [file-1]
 volume_driver = rawfile
 rawfile_directory = $state_path/file-1
+# Same host for both: without this the driver would move natively (a hard link, no name_id).
+rawfile_native_migration = false
 [file-2]
 volume_driver = rawfile
 rawfile_directory = $state_path/file-2
+rawfile_native_migration = false
 `,
   );
   // Workers first: they create the schema race-free through knex's migration lock, like the others.

@@ -9,9 +9,14 @@ describe("chooseFlow (Cinder's migrate_volume and _can_use_driver_migration trut
     [false, true, true, true, MigrationFlow.GENERIC],
     [false, false, false, true, MigrationFlow.GENERIC],
     [false, false, true, false, MigrationFlow.GENERIC],
-  ])("attached=%s force=%s driver=%s typeOk=%s → %s", (attached, forceHostCopy, driverCanMigrate, typeOk, want) => {
-    expect(chooseFlow({ attached, forceHostCopy, driverCanMigrate, typeDiffAllowsDriver: typeOk })).toBe(want);
-  });
+  ])(
+    "attached=%s force=%s driver=%s typeOk=%s → %s",
+    (attached, forceHostCopy, driverCanMigrate, typeOk, want) => {
+      expect(chooseFlow({ attached, forceHostCopy, driverCanMigrate, typeDiffAllowsDriver: typeOk })).toBe(
+        want,
+      );
+    },
+  );
 });
 
 test("only backend name and availability zones may differ for a native move", () => {
