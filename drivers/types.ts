@@ -63,6 +63,8 @@ export interface VolumeDriver {
   createVolume(volume: DriverVolume): Promise<VolumeModelUpdate>;
   /** Idempotent: a volume that does not exist is already deleted. */
   deleteVolume(volume: DriverVolume): Promise<void>;
+  /** A new volume holding the snapshot's data (and zeros past it when the volume is larger). */
+  createVolumeFromSnapshot(volume: DriverVolume, snapshot: DriverSnapshot): Promise<VolumeModelUpdate>;
   /** Grows the volume to `newSizeGb`; the data stays. */
   extendVolume(volume: DriverVolume, newSizeGb: number): Promise<void>;
   createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<void>;

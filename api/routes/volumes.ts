@@ -11,7 +11,6 @@ import { volumeMetadataRouter } from "./volumeMetadata";
 
 /** Keys naming a source we cannot create volumes from yet, in the order Cinder looks them up. */
 const UNSUPPORTED_SOURCES = [
-  "snapshot_id",
   "source_volid",
   "consistencygroup_id",
   "group_id",
@@ -42,6 +41,7 @@ function createRequest(v: Record<string, unknown>): CreateVolumeRequest {
     volumeType: typeof v["volume_type"] === "string" && v["volume_type"] !== "" ? v["volume_type"] : null,
     metadata: metadataOf(v["metadata"]),
     availabilityZone: typeof v["availability_zone"] === "string" ? v["availability_zone"] : null,
+    snapshotId: typeof v["snapshot_id"] === "string" && v["snapshot_id"] !== "" ? v["snapshot_id"] : null,
     unsupportedSource:
       UNSUPPORTED_SOURCES.find((k) => v[k] !== undefined && v[k] !== null && v[k] !== "") ?? null,
   };

@@ -1,6 +1,7 @@
 import type { Db } from "../../db/connection";
 import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
+import { getSnapshot } from "../../db/snapshots";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
 import type { AppConfig } from "../common/config";
@@ -50,10 +51,15 @@ export class SchedulerManager {
       logger.info({ volume_id }, "create_volume: volume no longer waiting for placement");
       return;
     }
-    const [best] = rankPools(
-      await loadPools(db, this.deps.config.serviceDownTime),
-      await this.placement(volume),
-    );
+    let pools = await loadPools(db, this.deps.config.serviceDownTime);
+    if (volume.snapshot_id) {
+      // The data is in the snapshot, on its volume's backend: place the new volume there
+      // (Cinder's snapshot_same_host, default on).
+      const snap = await getSnapshot(db, volume.snapshot_id);
+      const origin = snap ? await getVolume(db, snap.volume_id) : undefined;
+      pools = pools.filter((p) => origin?.host && p.serviceHost === backendOf(origin.host));
+    }
+    const [best] = rankPools(pools, await this.placement(volume));
     if (!best) {
       logger.warn({ volume_id }, "No valid backend was found for the new volume");
       await updateVolumeIf(

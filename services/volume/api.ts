@@ -16,6 +16,7 @@ import { type AttachRequest, attachVolume, detachVolume } from "./api/attach";
 import { BadRequest } from "./api/badRequest";
 import type { Caller } from "./api/caller";
 import { type CompletionRequest, migrateVolumeCompletion } from "./api/completion";
+import { snapshotSource } from "./api/createSource";
 import { deleteVolume } from "./api/delete";
 import { extendVolume } from "./api/extend";
 import { boolParam, findVolume, type VolumeApiOptions } from "./api/lookup";
@@ -64,7 +65,9 @@ export interface CreateVolumeRequest {
   volumeType: string | null;
   metadata: Record<string, string>;
   availabilityZone: string | null;
-  /** Sources we cannot create from yet (snapshot_id, source_volid, imageRef, backup_id, groups). */
+  /** Create from this snapshot: on its volume's backend, with its data. */
+  snapshotId: string | null;
+  /** Sources we cannot create from yet (source_volid, imageRef, backup_id, groups). */
   unsupportedSource: string | null;
 }
 
@@ -110,19 +113,27 @@ export class VolumeApi {
   }
 
   async create(caller: Caller, r: CreateVolumeRequest): Promise<VolumeDetails> {
-    const type = r.volumeType ? await this.findType(caller, r.volumeType) : await this.defaultType();
     if (r.unsupportedSource) {
       throw new InvalidInput(`Creating a volume from ${r.unsupportedSource} is not supported.`);
     }
-    if (r.size === null || !Number.isInteger(r.size) || r.size <= 0) {
-      throw new InvalidInput(`Volume size '${r.size ?? "None"}' must be an integer and greater than 0`);
+    const source = r.snapshotId ? await snapshotSource(this.o, caller, r.snapshotId, r.size) : null;
+    const size = source?.size ?? r.size;
+    const type = r.volumeType
+      ? await this.findType(caller, r.volumeType)
+      : source?.volumeTypeId
+        ? ((await listVolumeTypes(this.o.db)).find((t) => t.id === source.volumeTypeId) ??
+          (await this.defaultType()))
+        : await this.defaultType();
+    if (size === null || !Number.isInteger(size) || size <= 0) {
+      throw new InvalidInput(`Volume size '${size ?? "None"}' must be an integer and greater than 0`);
     }
     const zone = r.availabilityZone ?? this.o.config.storageAvailabilityZone;
     if (r.availabilityZone !== null && !(await this.knownZones()).has(zone)) {
       throw new BadRequest(`Availability zone '${zone}' is invalid.`);
     }
     const volume = await insertVolume(this.o.db, {
-      size: r.size,
+      size,
+      snapshot_id: source?.snapshot.id ?? null,
       status: VolumeStatus.CREATING,
       project_id: caller.projectId,
       user_id: caller.userId,

@@ -85,7 +85,19 @@ export class VolumeManager {
       return;
     }
     try {
-      const update = await driver.createVolume(driverVolume(this.template, volume));
+      const snapshot = volume.snapshot_id ? await getSnapshot(db, volume.snapshot_id) : undefined;
+      if (volume.snapshot_id && !snapshot) {
+        throw new Error(`snapshot ${volume.snapshot_id} of volume ${volumeId} is gone`);
+      }
+      // A migration's temp volume carries the source's snapshot_id for the record only: its data
+      // comes from the copy, not from the snapshot.
+      const update =
+        snapshot && volume.migration_target_of === null
+          ? await driver.createVolumeFromSnapshot(
+              driverVolume(this.template, volume),
+              driverSnapshot(this.deps.config.snapshotNameTemplate, snapshot),
+            )
+          : await driver.createVolume(driverVolume(this.template, volume));
       const done = await updateVolumeIf(
         db,
         volumeId,

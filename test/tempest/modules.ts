@@ -11,15 +11,5 @@ export const TEMPEST_MODULES = [
 ] as const;
 export type TempestModule = (typeof TEMPEST_MODULES)[number];
 
-/**
- * Modules that must pass. test_volume_hosts needs `GET os-hosts/<host>` and test_volumes_actions
- * `os-force_delete`. The one left out, test_volume_retype, passes 2 of 3: its
- * test_volume_from_snapshot_retype_with_migration needs `POST /volumes` with `snapshot_id`, refused
- * today with 400 "Creating a volume from snapshot_id is not supported.".
- */
-export const REQUIRED_TEMPEST_MODULES: ReadonlySet<TempestModule> = new Set<TempestModule>([
-  "tempest.api.volume.admin.test_volume_pools",
-  "tempest.api.volume.admin.test_volume_services",
-  "tempest.api.volume.admin.test_volume_hosts",
-  "tempest.api.volume.admin.test_volumes_actions",
-]);
+/** Modules that must pass: all of them, now that volumes can be created from snapshots. */
+export const REQUIRED_TEMPEST_MODULES: ReadonlySet<TempestModule> = new Set<TempestModule>(TEMPEST_MODULES);
