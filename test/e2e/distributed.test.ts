@@ -1,10 +1,10 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { createVhost, type TestVhost } from "../helpers/rabbit";
 import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
 import { migrateWithCinder } from "./scenario";
 
@@ -13,8 +13,7 @@ import { migrateWithCinder } from "./scenario";
  * PostgreSQL (a database of its own) and the real RabbitMQ (a vhost of its own, so durable queues
  * of other runs never mix in).
  */
-const AMQP = new URL(process.env["VMS_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672");
-const vhost = `vms-e2e-${randomBytes(4).toString("hex")}`;
+let vhost: TestVhost;
 const host = `node-${randomBytes(3).toString("hex")}`;
 let t: TestDatabase;
 let stateDir: string;
@@ -22,10 +21,7 @@ let endpoint: string;
 const procs: ServiceProcess[] = [];
 
 beforeAll(async () => {
-  execFileSync("rabbitmqctl", ["add_vhost", vhost], { stdio: "ignore" });
-  execFileSync("rabbitmqctl", ["set_permissions", "-p", vhost, AMQP.username || "guest", ".*", ".*", ".*"], {
-    stdio: "ignore",
-  });
+  vhost = createVhost();
   t = await createTestDatabase();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "vms-e2e-dist-"));
   const port = await freePort();
@@ -35,7 +31,7 @@ beforeAll(async () => {
     `[DEFAULT]
 host = ${host}
 state_path = ${stateDir}
-transport_url = amqp://${AMQP.username || "guest"}:${AMQP.password || "guest"}@${AMQP.host}/${vhost}
+transport_url = ${vhost.url}
 auth_strategy = noauth
 enabled_backends = file-1, file-2
 report_interval = 2
@@ -71,7 +67,7 @@ rawfile_native_migration = false
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
   await t?.drop();
-  execFileSync("rabbitmqctl", ["delete_vhost", vhost], { stdio: "ignore" });
+  vhost?.drop();
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 

@@ -7,6 +7,7 @@ import path from "node:path";
 import { getMigration, listMigrations } from "../../db/migrationRecords";
 import { getVolume } from "../../db/volumes";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { createVhost, type TestVhost } from "../helpers/rabbit";
 import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
 import { waitFor } from "../helpers/stack";
 
@@ -16,8 +17,7 @@ import { waitFor } from "../helpers/stack";
  * the temp volume is gone. Real processes on the real PostgreSQL and RabbitMQ.
  */
 const REPORT_INTERVAL = 4;
-const AMQP = new URL(process.env["VMS_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672");
-const vhost = `vms-e2e-${randomBytes(4).toString("hex")}`;
+let vhost: TestVhost;
 let t: TestDatabase;
 let stateDir: string;
 let conf: string;
@@ -43,10 +43,7 @@ function sha256(file: string): string {
 }
 
 beforeAll(async () => {
-  execFileSync("rabbitmqctl", ["add_vhost", vhost], { stdio: "ignore" });
-  execFileSync("rabbitmqctl", ["set_permissions", "-p", vhost, AMQP.username || "guest", ".*", ".*", ".*"], {
-    stdio: "ignore",
-  });
+  vhost = createVhost();
   t = await createTestDatabase();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "vms-e2e-kill-"));
   const port = await freePort();
@@ -56,7 +53,7 @@ beforeAll(async () => {
     `[DEFAULT]
 host = killtest
 state_path = ${stateDir}
-transport_url = amqp://${AMQP.username || "guest"}:${AMQP.password || "guest"}@${AMQP.host}/${vhost}
+transport_url = ${vhost.url}
 enabled_backends = file-1, file-2
 report_interval = ${REPORT_INTERVAL}
 osapi_volume_listen_port = ${port}
@@ -83,7 +80,7 @@ rawfile_directory = $state_path/file-2
 afterAll(async () => {
   await Promise.all([...procs.values()].map((p) => p.stop()));
   await t?.drop();
-  execFileSync("rabbitmqctl", ["delete_vhost", vhost], { stdio: "ignore" });
+  vhost?.drop();
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 

@@ -31,7 +31,7 @@ afterAll(async () => {
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
-const post = (url: string, body: unknown) =>
+const post = (url: string, body: object) =>
   request(app).post(`/v3/demo${url}`).set("X-Auth-Token", "admin:demo").send(body);
 
 function fileOf(v: VolumeRow): string {
