@@ -50,6 +50,8 @@ export type DriverMigrateResult = { moved: false } | { moved: true; modelUpdate:
 export interface DriverDeps {
   backend: BackendConfig;
   runner: CommandRunner;
+  /** How other workers reach this backend's host (copy endpoints carry it over the bus). */
+  runnerSpec: RunnerSpec;
   volumeNameTemplate: string;
   logger: Logger;
 }

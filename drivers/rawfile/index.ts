@@ -118,7 +118,7 @@ export class RawFileDriver implements VolumeDriver {
 
   async copyEndpoint(volume: DriverVolume): Promise<CopyEndpoint> {
     return {
-      runner: { kind: "local" },
+      runner: this.deps.runnerSpec,
       path: this.pathOf(volume.name),
       sizeBytes: volume.size * GiB,
       // Files may sit on tmpfs or overlay, which refuse O_DIRECT; the writer syncs instead.

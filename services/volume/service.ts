@@ -34,6 +34,7 @@ export async function startVolumeService(
   const driver = createDriver({
     backend,
     runner: deps.runners.get({ kind: "local" }),
+    runnerSpec: { kind: "local" },
     volumeNameTemplate: config.volumeNameTemplate,
     logger,
   });
