@@ -40,8 +40,26 @@ export interface CommandRunner {
   close(): Promise<void>;
 }
 
+/**
+ * A storage host reached over SSH. Paths name files on the worker that uses the spec (every worker
+ * of a deployment keeps the key and known_hosts at the same paths); no secret travels on the bus.
+ */
+export interface SshRunnerSpec {
+  kind: "ssh";
+  host: string;
+  port: number;
+  username: string;
+  privateKeyPath: string;
+  /** Exactly one of knownHostsFile and hostKeySha256 is set. */
+  knownHostsFile?: string;
+  /** `SHA256:<43 base64 chars>`, as `ssh-keygen -lf` prints it. */
+  hostKeySha256?: string;
+  /** Handshake deadline. @defaultValue 20000 */
+  connectTimeoutMs?: number;
+}
+
 /** Serializable description of a runner, so one worker can tell another where a volume lives. */
-export type RunnerSpec = { kind: "local" };
+export type RunnerSpec = { kind: "local" } | SshRunnerSpec;
 
 export class CommandError extends ServiceError {
   readonly code = ErrorCodes.VMS_ERR_COMMAND;
@@ -61,3 +79,27 @@ export class CommandError extends ServiceError {
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
+
+/** Why a connection could not be made; only "network" is worth another attempt. */
+export type SshConnectFailure = "host-key" | "auth" | "network" | "setup";
+
+/** The cause of a CommandError (exit code null) when the SSH runner could not connect. */
+export class SshConnectError extends Error {
+  constructor(
+    message: string,
+    readonly failure: SshConnectFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "SshConnectError";
+  }
+}
+
+/** Whether a command failed because its host could not be reached (for one failure kind, if given). */
+export function isSshConnectFailure(err: unknown, failure?: SshConnectFailure): boolean {
+  return (
+    err instanceof CommandError &&
+    err.cause instanceof SshConnectError &&
+    (failure === undefined || err.cause.failure === failure)
+  );
+}

@@ -11,7 +11,10 @@ import path from "node:path";
 import ini from "ini";
 
 import { applyEnv, checkName, interpolate, normalise, Reader, type Sections } from "./configReader";
+import { readSsh, type SshBackendConfig } from "./configSsh";
 import { ConfigError } from "./errors";
+
+export type { SshBackendConfig } from "./configSsh";
 
 export const DRIVER_NAMES = ["rawfile", "lvm"] as const;
 export type DriverName = (typeof DRIVER_NAMES)[number];
@@ -83,6 +86,8 @@ export interface BackendConfig {
   rawfileDirectory: string | null;
   /** rawfile driver: move natively (hard link or local copy) to another directory of the same host. */
   rawfileNativeMigration: boolean;
+  /** The storage host the backend's commands run on over SSH (`ssh_*`); null runs them locally. */
+  ssh: SshBackendConfig | null;
   /** Every option of the section, for drivers that read their own keys. */
   options: Readonly<Record<string, string>>;
 }
@@ -219,6 +224,7 @@ function readBackend(
     maxOverSubscriptionRatio: r.float("max_over_subscription_ratio", 20),
     rawfileDirectory,
     rawfileNativeMigration: r.bool("rawfile_native_migration", true),
+    ssh: readSsh(r, name, sections[name] ?? {}),
     options: sections[name] ?? {},
   };
 }

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const db = await openDatabase(config.databaseConnection);
   await migrateLatest(db);
   const bus = await createBus(config.transportUrl, { logger });
-  const runners = new RunnerFactory();
+  const runners = new RunnerFactory({ logger });
   const services: RunningService[] = [];
   let server: Server | undefined;
 

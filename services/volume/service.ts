@@ -1,5 +1,5 @@
 import type { Db } from "../../db/connection";
-import type { RunnerFactory } from "../../drivers/exec";
+import { type RunnerFactory, runnerSpecFor } from "../../drivers/exec";
 import { createDriver } from "../../drivers/registry";
 import type { AppConfig, BackendConfig } from "../common/config";
 import { Heartbeat } from "../common/heartbeat";
@@ -31,10 +31,12 @@ export async function startVolumeService(
 ): Promise<RunningService & { manager: VolumeManager }> {
   const { backend, config } = deps;
   const logger = deps.logger.child({ service: "cinder-volume", backend: backend.serviceHost });
+  // Local when the worker runs on the storage host, SSH to it otherwise ([backend] ssh_*).
+  const runnerSpec = runnerSpecFor(backend);
   const driver = createDriver({
     backend,
-    runner: deps.runners.get({ kind: "local" }),
-    runnerSpec: { kind: "local" },
+    runner: deps.runners.get(runnerSpec),
+    runnerSpec,
     volumeNameTemplate: config.volumeNameTemplate,
     logger,
   });
