@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
+  // The lab tier (test/lab/*.lab.test.ts) needs the UML lab: `npm run test:lab`.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/lab/"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
