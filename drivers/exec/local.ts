@@ -1,20 +1,14 @@
 import { spawn as spawnChild } from "node:child_process";
 
 import type { CommandResult, CommandRunner, RunningCommand, RunOptions } from "./types";
-import { CommandError, DEFAULT_COMMAND_TIMEOUT_MS } from "./types";
+import { CommandError, DEFAULT_COMMAND_TIMEOUT_MS, runToEnd } from "./types";
 
 /** Runs argv on this machine with `shell: false`; a timeout or abort kills the child. */
 export class LocalRunner implements CommandRunner {
   readonly where = "local";
 
-  async run(argv: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
-    const cmd = this.spawn(argv, opts);
-    const chunks: Buffer[] = [];
-    cmd.stdout.on("data", (c: Buffer) => chunks.push(c));
-    cmd.stdin.on("error", () => undefined);
-    cmd.stdin.end(opts.input ?? "");
-    const result = await cmd.wait();
-    return { ...result, stdout: Buffer.concat(chunks).toString("utf8") };
+  run(argv: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
+    return runToEnd(this.spawn(argv, opts), opts.input);
   }
 
   spawn(argv: readonly string[], opts: Omit<RunOptions, "input"> = {}): RunningCommand {

@@ -16,7 +16,7 @@ import {
 } from "./sshChannel";
 import { connectWithRetry, RETRY_BASE_MS } from "./sshConnection";
 import type { CommandResult, CommandRunner, RunningCommand, RunOptions } from "./types";
-import { CommandError, DEFAULT_COMMAND_TIMEOUT_MS, SshConnectError } from "./types";
+import { CommandError, DEFAULT_COMMAND_TIMEOUT_MS, runToEnd, SshConnectError } from "./types";
 
 export interface SshRunnerOptions {
   host: string;
@@ -84,14 +84,8 @@ export class SshRunner implements CommandRunner {
     this.where = `${opts.username}@${opts.host}:${this.port}`;
   }
 
-  async run(argv: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
-    const cmd = this.spawn(argv, opts);
-    const chunks: Buffer[] = [];
-    cmd.stdout.on("data", (c: Buffer) => chunks.push(c));
-    cmd.stdin.on("error", () => undefined);
-    cmd.stdin.end(opts.input ?? "");
-    const result = await cmd.wait();
-    return { ...result, stdout: Buffer.concat(chunks).toString("utf8") };
+  run(argv: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
+    return runToEnd(this.spawn(argv, opts), opts.input);
   }
 
   spawn(argv: readonly string[], opts: Omit<RunOptions, "input"> = {}): RunningCommand {

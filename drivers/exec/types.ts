@@ -103,3 +103,14 @@ export function isSshConnectFailure(err: unknown, failure?: SshConnectFailure): 
     (failure === undefined || err.cause.failure === failure)
   );
 }
+
+/** `run()` for every runner: feed stdin, collect stdout, wait for the exit (rejects as wait() does). */
+export async function runToEnd(cmd: RunningCommand, input?: string | Buffer): Promise<CommandResult> {
+  const chunks: Buffer[] = [];
+  cmd.stdout.on("data", (c: Buffer) => chunks.push(c));
+  // A command that exits without reading its stdin must not turn into an EPIPE error here.
+  cmd.stdin.on("error", () => undefined);
+  cmd.stdin.end(input ?? "");
+  const result = await cmd.wait();
+  return { ...result, stdout: Buffer.concat(chunks).toString("utf8") };
+}

@@ -15,6 +15,30 @@ import { silentLogger } from "../../services/common/logger";
 import { MemoryBus } from "../../services/rpc/memory";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
+/** The volume view's keys at 3.0 for a non-admin (clients.md §2; tempest allows no others). */
+export const VOLUME_KEYS_3_0: readonly string[] = [
+  "id",
+  "status",
+  "size",
+  "availability_zone",
+  "created_at",
+  "updated_at",
+  "name",
+  "description",
+  "volume_type",
+  "snapshot_id",
+  "source_volid",
+  "metadata",
+  "links",
+  "user_id",
+  "bootable",
+  "encrypted",
+  "replication_status",
+  "consistencygroup_id",
+  "multiattach",
+  "attachments",
+];
+
 export const DEFAULT_TYPE_ID = "00000000-0000-4000-8000-000000000001";
 export const ADMIN = "admin:demo";
 export const MEMBER = "alice:demo";

@@ -12,6 +12,7 @@ import {
   MEMBER,
   OTHER,
   startHarness,
+  VOLUME_KEYS_3_0,
   volumeRow,
 } from "./api.harness";
 
@@ -25,28 +26,7 @@ beforeEach(() => {
   h.casts.length = 0;
 });
 
-const BASE_KEYS = [
-  "id",
-  "status",
-  "size",
-  "availability_zone",
-  "created_at",
-  "updated_at",
-  "name",
-  "description",
-  "volume_type",
-  "snapshot_id",
-  "source_volid",
-  "metadata",
-  "links",
-  "user_id",
-  "bootable",
-  "encrypted",
-  "replication_status",
-  "consistencygroup_id",
-  "multiattach",
-  "attachments",
-];
+const BASE_KEYS = VOLUME_KEYS_3_0;
 const ADMIN_KEYS = [
   "migration_status",
   "os-vol-host-attr:host",
