@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Knex } from "knex";
 
+import type { CopyCheckpoint } from "../services/copy/types";
 import type { MigrationFlow, MigrationKind, MigrationState } from "../services/common/states";
 import { conditionalUpdate, type Expected } from "./conditional";
 
@@ -26,6 +27,15 @@ export interface MigrationRow {
   source_checksum: string | null;
   dest_checksum: string | null;
   error: string | null;
+  /** Bytes per second for this migration's copy (null: the backend's volume_copy_bps_limit). */
+  bps_limit: number | null;
+  eta_seconds: number | null;
+  /** Set by the migrations API; the source worker stops the copy and rolls back. */
+  cancel_requested_at: Date | null;
+  /** The copy engine's last checkpoint (CopyCheckpoint): where a restarted worker resumes. */
+  checkpoint: CopyCheckpoint | null;
+  compression: string | null;
+  transport: string | null;
   user_id: string | null;
   created_at: Date;
   updated_at: Date | null;
@@ -46,6 +56,7 @@ function fromDb(row: MigrationRow | undefined): MigrationRow | undefined {
     bytes_total: n(row.bytes_total),
     bytes_done: n(row.bytes_done) ?? 0,
     rate_bps: n(row.rate_bps),
+    bps_limit: n(row.bps_limit),
   };
 }
 

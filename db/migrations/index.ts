@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 
 import * as m001 from "./001_initial";
 import * as m002 from "./002_retype";
+import * as m003 from "./003_data_path";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -9,7 +10,11 @@ interface Migration {
 }
 
 /** Migrations are imported statically (no directory scan) so they run the same under tsx, jest and tsc output. */
-const MIGRATIONS: Record<string, Migration> = { "001_initial": m001, "002_retype": m002 };
+const MIGRATIONS: Record<string, Migration> = {
+  "001_initial": m001,
+  "002_retype": m002,
+  "003_data_path": m003,
+};
 
 export const migrationSource: Knex.MigrationSource<string> = {
   getMigrations: async () => Object.keys(MIGRATIONS),

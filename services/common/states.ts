@@ -85,6 +85,8 @@ export const SNAPSHOT_STATUSES = values(SnapshotStatus);
 /** One attempt to move a volume, as recorded in the `migrations` table. */
 export const MigrationState = {
   STARTING: "starting",
+  /** Accepted by the source worker, waiting for a slot (max_concurrent_migrations). */
+  QUEUED: "queued",
   MIGRATING: "migrating",
   COMPLETING: "completing",
   SUCCESS: "success",

@@ -3,8 +3,29 @@ import type { CopyEndpoint } from "../../drivers/types";
 export interface CopyProgress {
   bytesDone: number;
   bytesTotal: number;
-  /** Bytes per second over the copy so far. */
+  /** Bytes per second over the recent past (what an ETA should be computed from). */
   rateBps: number;
+}
+
+/** Compression applied on the source host and undone on the destination host. */
+export type Compression = "none" | "lz4" | "zstd" | "gzip";
+export const COMPRESSIONS: readonly Compression[] = ["none", "lz4", "zstd", "gzip"];
+
+/**
+ * How the bytes travel: `relay` joins the source host's reader and the destination host's writer
+ * through this process; `direct` has the destination host read from the source host itself (a key
+ * made for this one copy, restricted on the source to the one read command).
+ */
+export type Transport = "relay" | "direct";
+
+/**
+ * What a copy needs to continue after a crash: every byte below `offset` is synced on the
+ * destination and covered by `state` (the engine's own JSON, e.g. per-segment digests), so the
+ * final checksums still cover the whole volume. Stored in migrations.checkpoint.
+ */
+export interface CopyCheckpoint {
+  offset: number;
+  state: unknown;
 }
 
 export interface CopyRequest {
@@ -16,14 +37,26 @@ export interface CopyRequest {
   blockSize: string;
   signal?: AbortSignal;
   onProgress?: (p: CopyProgress) => void;
+  /** Default "auto": none when both ends are one host, a fast one across hosts when the tools exist. */
+  compression?: Compression | "auto";
+  /** Default "auto": direct when the destination host can reach the source host, else relay. */
+  transport?: Transport | "auto";
+  /** The current limit in bytes per second (null: none); read again at least once a second. */
+  bpsLimit?: () => number | null;
+  /** Continue a copy a previous attempt checkpointed. */
+  resumeFrom?: CopyCheckpoint;
+  /** Called when a new checkpoint holds; the caller persists it before the copy goes on. */
+  onCheckpoint?: (cp: CopyCheckpoint) => Promise<void>;
 }
 
 export interface CopyResult {
   bytes: number;
-  /** sha256 of the bytes read from the source, computed as they streamed through. */
+  /** sha256 covering the whole source, computed on the source's host. */
   sourceSha256: string;
-  /** sha256 of the destination read back after the copy, computed on the destination's host. */
+  /** sha256 covering the whole destination, computed on the destination's host. */
   destSha256: string;
+  compression?: Compression;
+  transport?: Transport;
 }
 
 /** Moves a volume's bytes between two endpoints and proves the destination holds the same bytes. */

@@ -1,16 +1,15 @@
 import type { Db } from "../../../db/connection";
-import { getMigration, recordProgress, updateMigrationIf } from "../../../db/migrationRecords";
+import { getMigration } from "../../../db/migrationRecords";
 import { getVolume, type VolumeRow } from "../../../db/volumes";
 import type { VolumeDriver } from "../../../drivers/types";
 import type { AppConfig, BackendConfig } from "../../common/config";
-import { coerceError, VolumeMigrationFailed } from "../../common/errors";
+import { coerceError } from "../../common/errors";
 import type { Logger } from "../../common/logger";
-import { MigrationState } from "../../common/states";
 import type { VolumeCopier } from "../../copy/types";
 import type { VolumeRpc } from "../../rpc/stubs";
 import { completeMigration, deleteRetiredSource } from "../completion";
 import { createTempVolume, makeTempVolumeReady, rollBackMigration } from "./temp";
-import { driverVolume } from "../driverViews";
+import { copyAndVerify } from "./copyStep";
 
 export interface GenericFlowDeps {
   db: Db;
@@ -22,10 +21,6 @@ export interface GenericFlowDeps {
   logger: Logger;
   signal: AbortSignal;
 }
-
-const GiB = 1024 ** 3;
-/** Progress rows are written at most this often; the API reads them. */
-const PROGRESS_WRITE_MS = 2000;
 
 /**
  * Cinder's _migrate_volume_generic for an unattached volume: a temp volume on the destination
@@ -55,47 +50,4 @@ export async function runGenericMigration(deps: GenericFlowDeps, migrationId: st
   const retired = await completeMigration(db, { migrationId, sourceId: source.id, tempId: temp.id });
   log.info("migration complete; deleting the old data");
   await deleteRetiredSource(deps, retired);
-}
-
-async function copyAndVerify(
-  deps: GenericFlowDeps,
-  migrationId: string,
-  source: VolumeRow,
-  temp: VolumeRow,
-): Promise<void> {
-  const [src, dest] = await Promise.all([
-    deps.driver.copyEndpoint(driverVolume(deps.config.volumeNameTemplate, source)),
-    deps.volumeRpc.getCopyEndpoint(temp.host!, { volume_id: temp.id }),
-  ]);
-  let lastWrite = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const result = await deps.copier.copy({
-    source: src,
-    dest,
-    sizeBytes: source.size * GiB,
-    blockSize: deps.config.volumeDdBlocksize,
-    signal: deps.signal,
-    onProgress: (p) => {
-      const now = Date.now();
-      if (now - lastWrite < PROGRESS_WRITE_MS && p.bytesDone < p.bytesTotal) {
-        return;
-      }
-      lastWrite = now;
-      writing = writing
-        .then(() => recordProgress(deps.db, migrationId, { bytesDone: p.bytesDone, rateBps: p.rateBps }))
-        .catch((e) => deps.logger.warn({ err: coerceError(e) }, "could not record progress"));
-    },
-  });
-  await writing;
-  await updateMigrationIf(
-    deps.db,
-    migrationId,
-    { bytes_done: result.bytes, source_checksum: result.sourceSha256, dest_checksum: result.destSha256 },
-    { state: MigrationState.MIGRATING },
-  );
-  if (result.sourceSha256 !== result.destSha256) {
-    throw new VolumeMigrationFailed(
-      `checksum mismatch: source ${result.sourceSha256}, destination ${result.destSha256}; the source is kept`,
-    );
-  }
 }
