@@ -72,6 +72,17 @@ export interface VolumeDriver {
   createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<void>;
   deleteSnapshot(snapshot: DriverSnapshot): Promise<void>;
   copyEndpoint(volume: DriverVolume): Promise<CopyEndpoint>;
+  /**
+   * Called on the destination after a generic copy, before the rows are swapped (Cinder's
+   * update_migrated_volume): the driver may give the new volume the source's backend name (LVM
+   * renames volume-<temp id> to volume-<source id> when the volume was `available`). Returns the
+   * source row's new name_id and provider_location. Without it the source keeps the temp's name.
+   */
+  updateMigratedVolume?(
+    volume: DriverVolume,
+    newVolume: DriverVolume,
+    originalStatus: string,
+  ): Promise<VolumeModelUpdate>;
   /** Driver-native move; `{moved: false}` sends the volume through the generic copy. */
   migrateVolume?(volume: DriverVolume, dest: MigrationDestination): Promise<DriverMigrateResult>;
 }

@@ -16,8 +16,6 @@ import { checkLvName, checkVgName, devicePath } from "./names";
 import { type LvmOptions, lvmOptions } from "./options";
 import { isNotFound, lvm, LVS_FIELDS, parseLvs, parseVgs, REPORT, VGS_FIELDS } from "./report";
 
-const GiB = 1024 ** 3;
-
 /**
  * LVM volumes on a storage host (cinder/volume/drivers/lvm.py), every command an argv through the
  * backend's runner (local or SSH). Idempotent where a crash could repeat a step: create finds an
@@ -36,6 +34,11 @@ export class LvmDriver implements VolumeDriver {
 
   private get vg(): string {
     return this.opts.volumeGroup;
+  }
+
+  /** A size in API GiB as bytes on the host (see lvm_size_unit_mib). */
+  private bytes(sizeGb: number): number {
+    return sizeGb * this.opts.gibBytes;
   }
 
   async doSetup(): Promise<void> {
@@ -68,7 +71,7 @@ export class LvmDriver implements VolumeDriver {
     const provisioned = volumes.reduce((n, l) => n + l.sizeBytes, 0);
     const pool = lvs.find((l) => l.name === this.opts.thinPool);
     const thin = this.opts.lvmType === "thin";
-    const gb = (n: number): number => Math.round((n / GiB) * 100) / 100;
+    const gb = (n: number): number => Math.round((n / this.opts.gibBytes) * 100) / 100;
     const b = this.deps.backend;
     // A thin pool's free space is what its data does not use; a thick VG's is vg_free.
     const free =
@@ -116,7 +119,7 @@ export class LvmDriver implements VolumeDriver {
     const existing = (await this.lvsOf(vg)).find((l) => l.name === name);
     if (existing) {
       // Created before a crash: the same create again is done if the size is right.
-      if (existing.sizeBytes < sizeGb * GiB) {
+      if (existing.sizeBytes < this.bytes(sizeGb)) {
         throw new DriverError(
           `LV ${vg}/${name} exists with ${existing.sizeBytes} bytes, smaller than ${sizeGb} GiB`,
         );
@@ -125,10 +128,12 @@ export class LvmDriver implements VolumeDriver {
     }
     if (type === "thin") {
       const pool = await this.ensureThinPool(vg);
-      await this.run(lvm("lvcreate", "-T", `${vg}/${pool}`, "-n", name, "-V", `${sizeGb}g`, "-y"));
+      await this.run(
+        lvm("lvcreate", "-T", `${vg}/${pool}`, "-n", name, "-V", `${this.bytes(sizeGb)}b`, "-y"),
+      );
     } else {
       const mirrors = this.opts.mirrors > 0 ? ["--type", "raid1", "-m", String(this.opts.mirrors)] : [];
-      await this.run(lvm("lvcreate", "-n", name, "-L", `${sizeGb}g`, ...mirrors, "-y", vg));
+      await this.run(lvm("lvcreate", "-n", name, "-L", `${this.bytes(sizeGb)}b`, ...mirrors, "-y", vg));
     }
   }
 
@@ -156,7 +161,7 @@ export class LvmDriver implements VolumeDriver {
     }
     // Thin LVs read zeros once gone; thick extents are reused, so wipe them (volume_clear).
     if (this.opts.volumeClear === "zero" && lv.poolLv === "") {
-      const mib = this.opts.volumeClearSize || sizeGb * 1024;
+      const mib = this.opts.volumeClearSize || this.bytes(sizeGb) / 2 ** 20;
       await this.run([
         "dd",
         "if=/dev/zero",
@@ -177,12 +182,14 @@ export class LvmDriver implements VolumeDriver {
   }
 
   async extendVolume(volume: DriverVolume, newSizeGb: number): Promise<void> {
-    await this.run(lvm("lvextend", "-L", `${newSizeGb}g`, `${this.vg}/${checkLvName(volume.name)}`));
+    await this.run(
+      lvm("lvextend", "-L", `${this.bytes(newSizeGb)}b`, `${this.vg}/${checkLvName(volume.name)}`),
+    );
   }
 
   async createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<void> {
     const origin = `${this.vg}/${checkLvName(volume.name)}`;
-    const size = this.opts.lvmType === "thin" ? [] : ["-L", `${snapshot.volumeSize}g`];
+    const size = this.opts.lvmType === "thin" ? [] : ["-L", `${this.bytes(snapshot.volumeSize)}b`];
     await this.run(lvm("lvcreate", "--snapshot", "-n", checkLvName(snapshot.name), ...size, origin, "-y"));
     if (this.opts.lvmType === "thin") {
       // Thin snapshots skip activation by default; the copy engine needs to read them.
@@ -211,7 +218,7 @@ export class LvmDriver implements VolumeDriver {
       `if=${src}`,
       `of=${dst}`,
       "bs=4M",
-      `count=${sizeGb * GiB}`,
+      `count=${this.bytes(sizeGb)}`,
       "iflag=count_bytes,direct",
       "oflag=direct",
       `conv=notrunc${sparse}`,
@@ -223,11 +230,29 @@ export class LvmDriver implements VolumeDriver {
     return {
       runner: this.deps.runnerSpec,
       path: devicePath(this.vg, volume.name),
-      sizeBytes: volume.size * GiB,
+      sizeBytes: this.bytes(volume.size),
       directIo: true,
       // A new thin LV reads zeros where nothing was written; a thick one holds old extents.
       sparseTarget: this.opts.lvmType === "thin",
     };
+  }
+
+  /**
+   * Cinder's LVM update_migrated_volume: an `available` volume's new LV takes the source's name
+   * (volume-<source id>), so name_id goes back to null; an in-use one keeps the temp's name.
+   */
+  async updateMigratedVolume(
+    volume: DriverVolume,
+    newVolume: DriverVolume,
+    originalStatus: string,
+  ): Promise<VolumeModelUpdate> {
+    if (originalStatus !== "available") {
+      return { name_id: newVolume.nameId ?? newVolume.id, provider_location: newVolume.providerLocation };
+    }
+    const current = checkLvName(newVolume.name);
+    const wanted = checkLvName(this.deps.volumeNameTemplate.replace("%s", volume.id));
+    await this.run(lvm("lvrename", this.vg, current, wanted));
+    return { name_id: null, provider_location: null };
   }
 
   /**
@@ -259,7 +284,7 @@ export class LvmDriver implements VolumeDriver {
     await this.createLv(destVg, volume.name, volume.size, destType);
     try {
       await this.localCopy(src, dst, volume.size);
-      const size = volume.size * GiB;
+      const size = this.bytes(volume.size);
       const [a, b] = await Promise.all([
         checksum(this.deps.runner, src, size, "4M"),
         checksum(this.deps.runner, dst, size, "4M"),

@@ -14,6 +14,11 @@ export interface LvmOptions {
   thinPool: string;
   /** The storage host's identity in location_info: two backends with the same one share a node. */
   hostId: string;
+  /**
+   * Bytes one API GiB occupies on the host. 1 GiB everywhere but in test labs, whose small disks
+   * and slow links want 64 MiB volumes while Cinder's API counts whole GiB.
+   */
+  gibBytes: number;
 }
 
 /** The LVM driver's cinder.conf options, validated at start with the key in every message. */
@@ -46,5 +51,6 @@ export function lvmOptions(backend: BackendConfig): LvmOptions {
     volumeClearSize: r.int("volume_clear_size", 0, 0),
     thinPool,
     hostId,
+    gibBytes: r.int("lvm_size_unit_mib", 1024, 4, 1024) * 1024 * 1024,
   };
 }

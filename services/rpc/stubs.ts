@@ -7,9 +7,10 @@
  *         delete_snapshot, migrate_volume, create_migration_target, get_copy_endpoint (volume).
  *   1.1 - extend_volume, migrate_volume_completion (volume).
  *   1.2 - retype (scheduler); retype in place (volume).
+ *   1.3 - update_migrated_volume (volume).
  */
 import type { PoolCapabilities } from "../../db/services";
-import type { CopyEndpoint } from "../../drivers/types";
+import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
 import { SCHEDULER_TOPIC, volumeTopic } from "../common/hosts";
 import type { Bus } from "./types";
 
@@ -107,6 +108,17 @@ export class VolumeRpc {
     args: { volume_id: string; new_volume_id: string; error: boolean },
   ): Promise<{ save_volume_id: string }> {
     return this.bus.call(volumeTopic(host), "migrate_volume_completion", args);
+  }
+
+  /**
+   * Asked of the destination after the copy, before the swap: the name the moved volume keeps
+   * (Cinder's update_migrated_volume, a call).
+   */
+  updateMigratedVolume(
+    host: string,
+    args: { volume_id: string; new_volume_id: string; original_status: string },
+  ): Promise<VolumeModelUpdate> {
+    return this.bus.call<VolumeModelUpdate>(volumeTopic(host), "update_migrated_volume", args);
   }
 
   /** Where the destination's bytes are, so the source worker can copy into it. */

@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import type { Db } from "../../db/connection";
 import { getMigration, listMigrations, updateMigrationIf } from "../../db/migrationRecords";
 import { getVolume, softDeleteVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import type { VolumeDriver } from "../../drivers/types";
+import type { VolumeDriver, VolumeModelUpdate } from "../../drivers/types";
 import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../common/errors";
 import type { Logger } from "../common/logger";
 import { MigrationState, MigrationStatus, VolumeStatus } from "../common/states";
@@ -18,6 +18,8 @@ import { rollBackMigration, type TempVolumeDeps } from "./flows/temp";
 export async function completeMigration(
   db: Db,
   ids: { migrationId: string; sourceId: string; tempId: string },
+  /** The destination's answer to update_migrated_volume; without it the temp's name is kept. */
+  named?: VolumeModelUpdate,
 ): Promise<VolumeRow> {
   return db.transaction(async (trx) => {
     const source = await cas(
@@ -38,8 +40,9 @@ export async function completeMigration(
         host: temp.host,
         availability_zone: temp.availability_zone,
         cluster_name: temp.cluster_name,
-        name_id: temp.name_id ?? temp.id,
-        provider_location: temp.provider_location,
+        name_id: named && "name_id" in named ? (named.name_id ?? null) : (temp.name_id ?? temp.id),
+        provider_location:
+          named && "provider_location" in named ? (named.provider_location ?? null) : temp.provider_location,
         // SQL evaluates the right-hand sides on the old row, so this swaps the two columns.
         status: trx.raw("coalesce(previous_status, status)") as never,
         previous_status: trx.raw("status") as never,

@@ -1,7 +1,7 @@
 import type { Db } from "../../db/connection";
 import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snapshots";
 import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
-import type { CopyEndpoint, VolumeDriver } from "../../drivers/types";
+import type { CopyEndpoint, VolumeDriver, VolumeModelUpdate } from "../../drivers/types";
 import type { VolumeCopier } from "../copy/types";
 import type { AppConfig, BackendConfig } from "../common/config";
 import { coerceError, VolumeNotFound } from "../common/errors";
@@ -54,6 +54,8 @@ export class VolumeManager {
       create_snapshot: (a) => this.createSnapshot(id(a, "snapshot_id")),
       delete_snapshot: (a) => this.deleteSnapshot(id(a, "snapshot_id")),
       get_copy_endpoint: (a) => this.copyEndpoint(id(a, "volume_id")),
+      update_migrated_volume: (a) =>
+        this.updateMigratedVolume(id(a, "volume_id"), id(a, "new_volume_id"), id(a, "original_status")),
       retype: (a) => this.retype(id(a, "volume_id"), id(a, "new_type_id")),
       migrate_volume: (a) => this.migrations.migrateVolume(a as unknown as VolumeMigrateVolume),
       migrate_volume_completion: (a) =>
@@ -240,5 +242,60 @@ export class VolumeManager {
       throw new VolumeNotFound(volumeId);
     }
     return this.deps.driver.copyEndpoint(driverVolume(this.template, volume));
+  }
+
+  /**
+   * The destination's part of completing a generic migration: the name the moved data keeps.
+   * Cinder's default is the temp's name (name_id = temp id); a driver may rename instead. A
+   * failed rename is not a failed migration: the data is whole under the temp's name.
+   */
+  async updateMigratedVolume(
+    volumeId: string,
+    newVolumeId: string,
+    originalStatus: string,
+  ): Promise<VolumeModelUpdate> {
+    const { db, driver, logger } = this.deps;
+    const [volume, newVolume] = await Promise.all([getVolume(db, volumeId), getVolume(db, newVolumeId)]);
+    if (
+      !volume ||
+      !newVolume ||
+      newVolume.migration_target_of !== volume.id ||
+      !this.ownsHost(newVolume.host)
+    ) {
+      throw new VolumeNotFound(newVolumeId);
+    }
+    const keep = {
+      name_id: newVolume.name_id ?? newVolume.id,
+      provider_location: newVolume.provider_location,
+    };
+    if (!driver.updateMigratedVolume) {
+      return keep;
+    }
+    try {
+      const named = await driver.updateMigratedVolume(
+        driverVolume(this.template, volume),
+        driverVolume(this.template, newVolume),
+        originalStatus,
+      );
+      // The temp row names the data as it now is, so a rollback or a restart deletes the right
+      // object. Only a crash between the driver's rename and this update can orphan it.
+      await updateVolumeIf(
+        db,
+        newVolume.id,
+        {
+          name_id: named.name_id === undefined ? keep.name_id : (named.name_id ?? volume.id),
+          provider_location:
+            "provider_location" in named ? (named.provider_location ?? null) : keep.provider_location,
+        },
+        { migration_target_of: volume.id },
+      );
+      return named;
+    } catch (e) {
+      logger.error(
+        { err: coerceError(e), volume_id: volumeId },
+        "update_migrated_volume failed; keeping the temp name",
+      );
+      return keep;
+    }
   }
 }

@@ -5,7 +5,6 @@ import { MigrationState } from "../../common/states";
 import { driverVolume } from "../driverViews";
 import type { GenericFlowDeps } from "./generic";
 
-const GiB = 1024 ** 3;
 /** Progress rows are written at most this often; the API reads them. */
 const PROGRESS_WRITE_MS = 2000;
 
@@ -28,7 +27,8 @@ export async function copyAndVerify(
   const result = await deps.copier.copy({
     source: src,
     dest,
-    sizeBytes: source.size * GiB,
+    // The source driver knows how many bytes the volume holds on its host.
+    sizeBytes: src.sizeBytes,
     blockSize: deps.config.volumeDdBlocksize,
     signal: deps.signal,
     onProgress: (p) => {

@@ -1,7 +1,7 @@
 import type { Db } from "../../../db/connection";
 import { getMigration } from "../../../db/migrationRecords";
 import { getVolume, type VolumeRow } from "../../../db/volumes";
-import type { VolumeDriver } from "../../../drivers/types";
+import type { VolumeDriver, VolumeModelUpdate } from "../../../drivers/types";
 import type { AppConfig, BackendConfig } from "../../common/config";
 import { coerceError } from "../../common/errors";
 import type { Logger } from "../../common/logger";
@@ -36,18 +36,26 @@ export async function runGenericMigration(deps: GenericFlowDeps, migrationId: st
   }
   const log = logger.child({ migration_id: migrationId, volume_id: source.id, dest: migration.dest_host });
   let temp: VolumeRow | undefined;
+  let named: VolumeModelUpdate;
   try {
     temp = await createTempVolume(deps, migration, source, migration.dest_host);
     await makeTempVolumeReady(deps, temp);
     log.info({ temp_volume_id: temp.id }, "temp volume ready; copying");
     await copyAndVerify(deps, migrationId, source, temp);
+    // Cinder asks the destination which name the data keeps before swapping the rows (LVM renames
+    // the temp LV to the source's name; the temp row follows, so a rollback deletes the right LV).
+    named = await deps.volumeRpc.updateMigratedVolume(temp.host!, {
+      volume_id: source.id,
+      new_volume_id: temp.id,
+      original_status: source.previous_status ?? source.status,
+    });
   } catch (e) {
     const err = coerceError(e);
     log.error({ err }, "generic migration failed before completion; rolling back");
     await rollBackMigration(deps, { migrationId, sourceId: source.id, temp, err });
     throw err;
   }
-  const retired = await completeMigration(db, { migrationId, sourceId: source.id, tempId: temp.id });
+  const retired = await completeMigration(db, { migrationId, sourceId: source.id, tempId: temp.id }, named);
   log.info("migration complete; deleting the old data");
   await deleteRetiredSource(deps, retired);
 }
