@@ -16,6 +16,7 @@ import { keystoneRouter } from "../services/keystone";
 import type { Bus } from "../services/rpc/types";
 import { VolumeApi } from "../services/volume/api";
 import { DiscoveryApi } from "../services/volume/api/discovery";
+import { MigrationApi } from "../services/volume/api/migrations";
 import { SnapshotApi } from "../services/volume/api/snapshots";
 import { TypeApi } from "../services/volume/api/types";
 import { authMiddleware } from "./auth";
@@ -24,6 +25,7 @@ import { faultHandler, notFound } from "./faults";
 import { API_VERSION_HEADER, negotiate, VOLUME_SERVICE } from "./microversion";
 import { stripProjectId } from "./projectUrl";
 import { discoveryRouter } from "./routes/discovery";
+import { migrationsRouter } from "./routes/migrations";
 import { snapshotsRouter } from "./routes/snapshots";
 import { typesRouter } from "./routes/types";
 import { versionsRouter } from "./routes/versions";
@@ -86,6 +88,7 @@ function v3Router(deps: ApiDeps): express.Router {
   r.use(snapshotsRouter(new SnapshotApi(deps)));
   r.use(typesRouter(new TypeApi(deps)));
   r.use(discoveryRouter(new DiscoveryApi(deps)));
+  r.use(migrationsRouter(new MigrationApi(deps)));
   return r;
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 
 import type { CopyCheckpoint } from "../services/copy/types";
-import type { MigrationFlow, MigrationKind, MigrationState } from "../services/common/states";
+import { type MigrationFlow, type MigrationKind, MigrationState } from "../services/common/states";
 import { conditionalUpdate, type Expected } from "./conditional";
 
 /** One attempt to move a volume (table `migrations`). */
@@ -78,12 +78,71 @@ export async function getMigration(db: Conn, id: string): Promise<MigrationRow |
   return fromDb((await db("migrations").where({ id }).first()) as MigrationRow | undefined);
 }
 
-export async function listMigrations(db: Conn, filter: { volumeId?: string } = {}): Promise<MigrationRow[]> {
-  const qb = db("migrations").orderBy("created_at", "desc");
+export interface MigrationFilter {
+  volumeId?: string;
+  state?: MigrationState;
+  /** Only migrations not finished (neither `success` nor `error`). */
+  active?: boolean;
+}
+
+/** Newest first. */
+export async function listMigrations(db: Conn, filter: MigrationFilter = {}): Promise<MigrationRow[]> {
+  const qb = db("migrations").orderBy([
+    { column: "created_at", order: "desc" },
+    { column: "id", order: "desc" },
+  ]);
   if (filter.volumeId !== undefined) {
     qb.where("volume_id", filter.volumeId);
   }
+  if (filter.state !== undefined) {
+    qb.where("state", filter.state);
+  }
+  if (filter.active) {
+    qb.whereNotIn("state", FINISHED_STATES);
+  }
   return ((await qb) as MigrationRow[]).map((r) => fromDb(r)!);
+}
+
+export const FINISHED_STATES: readonly MigrationState[] = [MigrationState.SUCCESS, MigrationState.ERROR];
+
+/** The backend (`host@backend`) a migration leaves: its source host without the pool. */
+const SOURCE_BACKEND = "split_part(source_host, '#', 1)";
+
+/**
+ * The queue of one backend, first requested first served (the order the source worker starts
+ * them in): queued migrations leaving `backend`.
+ */
+export async function queuedMigrations(db: Conn, backend: string): Promise<MigrationRow[]> {
+  const rows = (await db("migrations")
+    .where("state", MigrationState.QUEUED)
+    .andWhereRaw(`${SOURCE_BACKEND} = ?`, [backend])
+    .orderBy([{ column: "created_at" }, { column: "id" }])) as MigrationRow[];
+  return rows.map((r) => fromDb(r)!);
+}
+
+/** 1-based place of every queued migration in its backend's queue, by id. */
+export async function queuePositions(db: Conn): Promise<Map<string, number>> {
+  const rows = (await db("migrations")
+    .select(
+      "id",
+      db.raw(`row_number() OVER (PARTITION BY ${SOURCE_BACKEND} ORDER BY created_at, id) AS position`),
+    )
+    .where("state", MigrationState.QUEUED)) as { id: string; position: string | number }[];
+  return new Map(rows.map((r) => [r.id, Number(r.position)]));
+}
+
+/** What a running migration's worker polls: the cancel request and the bandwidth limit. */
+export async function readControls(
+  db: Conn,
+  ids: readonly string[],
+): Promise<Pick<MigrationRow, "id" | "state" | "bps_limit" | "cancel_requested_at">[]> {
+  if (ids.length === 0) {
+    return [];
+  }
+  const rows = (await db("migrations")
+    .select("id", "state", "bps_limit", "cancel_requested_at")
+    .whereIn("id", ids)) as Pick<MigrationRow, "id" | "state" | "bps_limit" | "cancel_requested_at">[];
+  return rows.map((r) => ({ ...r, bps_limit: r.bps_limit === null ? null : Number(r.bps_limit) }));
 }
 
 export async function updateMigrationIf(
@@ -95,13 +154,25 @@ export async function updateMigrationIf(
   return fromDb(await conditionalUpdate<MigrationRow>(db, "migrations", id, values, expected));
 }
 
-/** Progress is not a status: plain update of the counters. */
+/**
+ * Progress is not a status: plain update of the counters. Returns the row's bandwidth limit
+ * (null: the backend's default), which the copy re-reads on every write.
+ */
 export async function recordProgress(
   db: Conn,
   id: string,
-  p: { bytesDone: number; rateBps: number },
-): Promise<void> {
-  await db("migrations")
+  p: { bytesDone: number; bytesTotal?: number; rateBps: number | null; etaSeconds: number | null },
+): Promise<{ bpsLimit: number | null }> {
+  const rows = (await db("migrations")
     .where({ id })
-    .update({ bytes_done: p.bytesDone, rate_bps: p.rateBps, updated_at: db.fn.now() });
+    .update({
+      bytes_done: p.bytesDone,
+      ...(p.bytesTotal === undefined ? {} : { bytes_total: p.bytesTotal }),
+      rate_bps: p.rateBps,
+      eta_seconds: p.etaSeconds,
+      updated_at: db.fn.now(),
+    })
+    .returning("bps_limit")) as { bps_limit: string | number | null }[];
+  const limit = rows[0]?.bps_limit;
+  return { bpsLimit: limit === null || limit === undefined ? null : Number(limit) };
 }

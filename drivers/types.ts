@@ -37,6 +37,16 @@ export interface CopyEndpoint {
   directIo: boolean;
   /** The target reads zeros where nothing was written, so zero blocks may be skipped (conv=sparse). */
   sparseTarget: boolean;
+  /**
+   * The address other storage hosts use to reach this one for host-to-host copies, when it is not
+   * the runner's SSH host (a storage network). @defaultValue the SSH runner's host
+   */
+  dataAddress?: string;
+  /**
+   * The SSH user's authorized_keys file on this host, where a host-to-host copy installs its
+   * one-copy key. @defaultValue ~/.ssh/authorized_keys
+   */
+  authorizedKeysFile?: string;
 }
 
 export interface MigrationDestination {

@@ -14,7 +14,7 @@ import {
   execOnChannel,
   Slots,
 } from "./sshChannel";
-import { connectWithRetry, RETRY_BASE_MS } from "./sshConnection";
+import { connectWithRetry, RETRY_BASE_MS, verifiedHostKey } from "./sshConnection";
 import type { CommandResult, CommandRunner, RunningCommand, RunOptions } from "./types";
 import { CommandError, DEFAULT_COMMAND_TIMEOUT_MS, runToEnd, SshConnectError } from "./types";
 
@@ -133,6 +133,19 @@ export class SshRunner implements CommandRunner {
     // Attach a handler now so a rejection before wait() is called is not reported as unhandled.
     exited.catch(() => undefined);
     return { argv, stdin, stdout, wait: () => exited, kill: () => killed.abort() };
+  }
+
+  /**
+   * The host key this runner's connection verified (SSH wire format), connecting first if needed:
+   * a host-to-host copy writes it into the other host's known_hosts.
+   */
+  async hostKey(signal?: AbortSignal): Promise<Buffer> {
+    const client = await abortable(this.connection(), signal ?? new AbortController().signal);
+    const key = verifiedHostKey(client);
+    if (!key) {
+      throw new SshConnectError(`no verified host key for ${this.where}`, "setup");
+    }
+    return key;
   }
 
   /** Ends the connection; commands still running on it fail. */

@@ -25,6 +25,16 @@ export interface ConnectParams {
   onLost: (client: Client, err: Error | null) => void;
 }
 
+/**
+ * The host key each ready connection verified (SSH wire format), so a host-to-host copy can pin
+ * the very key this worker trusts when it writes a known_hosts line for another host.
+ */
+const verifiedHostKeys = new WeakMap<Client, Buffer>();
+
+export function verifiedHostKey(client: Client): Buffer | undefined {
+  return verifiedHostKeys.get(client);
+}
+
 /** Connects and authenticates; resolves with a ready Client, or rejects with SshConnectError. */
 export async function connectOnce(p: ConnectParams): Promise<Client> {
   const privateKey = await readKey(p.privateKey);
@@ -67,6 +77,9 @@ export async function connectOnce(p: ConnectParams): Promise<Client> {
         hostVerifier: (key: Buffer): boolean => {
           const ok = p.hostKeys.verify(key);
           refusedKey ||= !ok;
+          if (ok) {
+            verifiedHostKeys.set(client, Buffer.from(key));
+          }
           return ok;
         },
         algorithms: { serverHostKey: p.hostKeys.algorithms() },

@@ -10,6 +10,7 @@ import path from "node:path";
 
 import ini from "ini";
 
+import { readMigrationLimits, type MigrationLimitsConfig } from "./configMigrations";
 import { applyEnv, checkName, interpolate, normalise, Reader, type Sections } from "./configReader";
 import { readSsh, type SshBackendConfig } from "./configSsh";
 import { ConfigError } from "./errors";
@@ -70,7 +71,7 @@ export interface BuiltinKeystoneConfig {
   region: string;
 }
 
-export interface BackendConfig {
+export interface BackendConfig extends MigrationLimitsConfig {
   /** The INI section name, as listed in `enabled_backends`. */
   section: string;
   /** `host@backend`: the service name and the RPC queue suffix. */
@@ -225,6 +226,7 @@ function readBackend(
     rawfileDirectory,
     rawfileNativeMigration: r.bool("rawfile_native_migration", true),
     ssh: readSsh(r, name, sections[name] ?? {}),
+    ...readMigrationLimits(r, new Reader(sections, "DEFAULT")),
     options: sections[name] ?? {},
   };
 }

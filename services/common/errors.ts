@@ -25,6 +25,7 @@ export const ErrorCodes = {
   VMS_ERR_VOLUME_TYPE_IN_USE: "VMS_ERR_VOLUME_TYPE_IN_USE",
   VMS_ERR_NO_VALID_BACKEND: "VMS_ERR_NO_VALID_BACKEND",
   VMS_ERR_MIGRATION_FAILED: "VMS_ERR_MIGRATION_FAILED",
+  VMS_ERR_MIGRATION_CANCELLED: "VMS_ERR_MIGRATION_CANCELLED",
   VMS_ERR_DRIVER: "VMS_ERR_DRIVER",
   VMS_ERR_COMMAND: "VMS_ERR_COMMAND",
   VMS_ERR_RPC_TIMEOUT: "VMS_ERR_RPC_TIMEOUT",
@@ -211,6 +212,15 @@ export class VolumeMigrationFailed extends ServiceError {
   override readonly safe = true;
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`Volume migration failed: ${reason}`, options);
+  }
+}
+
+/** The copy (or migration) stopped because its caller asked it to: a cancel, not a failure. */
+export class MigrationCancelled extends ServiceError {
+  readonly code = ErrorCodes.VMS_ERR_MIGRATION_CANCELLED;
+  override readonly safe = true;
+  constructor(reason = "cancelled", options?: { cause?: unknown }) {
+    super(`Volume migration cancelled: ${reason}`, options);
   }
 }
 

@@ -28,6 +28,25 @@ export interface CopyCheckpoint {
   state: unknown;
 }
 
+/**
+ * How a segment is proven: `readback` (default) reads it back from the destination's disk
+ * (O_DIRECT when the endpoint allows it) after its sync and compares that digest too; `stream`
+ * trusts the digest of the bytes the destination's dd was fed.
+ */
+export type Verify = "readback" | "stream";
+
+/** @internal Test hooks: points where a test may interfere with a running copy. */
+export interface CopyHooks {
+  /** After a segment's writer exited 0, before its read-back (a test may corrupt the target here). */
+  afterSegmentWritten?: (seg: { index: number; offset: number; length: number }) => Promise<void>;
+  /** Once a direct transport's key is installed and its key dir made on the destination host. */
+  directKeyInstalled?: (info: {
+    keyDir: string;
+    authorizedKeysLine: string;
+    privateKey: string;
+  }) => Promise<void>;
+}
+
 export interface CopyRequest {
   source: CopyEndpoint;
   dest: CopyEndpoint;
@@ -47,6 +66,10 @@ export interface CopyRequest {
   resumeFrom?: CopyCheckpoint;
   /** Called when a new checkpoint holds; the caller persists it before the copy goes on. */
   onCheckpoint?: (cp: CopyCheckpoint) => Promise<void>;
+  /** @defaultValue "readback" */
+  verify?: Verify;
+  /** @internal */
+  hooks?: CopyHooks;
 }
 
 export interface CopyResult {
@@ -57,6 +80,10 @@ export interface CopyResult {
   destSha256: string;
   compression?: Compression;
   transport?: Transport;
+  /** Bytes this attempt skipped because a checkpoint already covered them. */
+  resumedBytes?: number;
+  /** Why the transport differs from the one asked for ("auto" resolved, or direct fell back). */
+  transportNote?: string;
 }
 
 /** Moves a volume's bytes between two endpoints and proves the destination holds the same bytes. */

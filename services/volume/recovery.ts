@@ -17,6 +17,7 @@ import {
   VolumeStatus,
 } from "../common/states";
 import type { VolumeRpc } from "../rpc/stubs";
+import { cancelledByAdmin } from "./cancel";
 import { removeTempVolume } from "./flows/temp";
 
 export interface RecoveryDeps {
@@ -37,7 +38,9 @@ export type RecoveryAction = "rolled-back" | "resume-driver" | "wait-for-nova";
  *   source row still names the source data, which is intact; the temp volume is removed;
  * - driver moves are resumed: drivers make migrateVolume idempotent, and a half-done move may
  *   already have removed the source;
- * - Nova swaps are left to Nova's callback until [nova] swap_timeout_secs, then rolled back.
+ * - Nova swaps are left to Nova's callback until [nova] swap_timeout_secs, then rolled back;
+ * - queued migrations are left queued: the worker starts them again, oldest first, once recovery
+ *   is done (MigrationRunner.resumeQueued), and ends the ones cancelled meanwhile.
  * Returns the driver migrations to resume with their destination.
  */
 export async function recoverMigrations(
@@ -55,9 +58,13 @@ export async function recoverMigrations(
       "recovering migration",
     );
     if (action === "resume-driver") {
-      resume.push({ migration: m, dest: await destination(deps, m.dest_host!) });
+      resume.push({ migration: m, dest: await destinationOf(deps, m.dest_host!) });
     } else if (action === "rolled-back") {
-      await rollBack(deps, m, "the volume service restarted during the migration; the source is unchanged");
+      // A cancel that had not been carried out yet is what the record should say.
+      const reason = m.cancel_requested_at
+        ? cancelledByAdmin(m.cancel_requested_at).message
+        : "the volume service restarted during the migration; the source is unchanged";
+      await rollBack(deps, m, reason);
     }
   }
   return resume;
@@ -107,8 +114,12 @@ export async function leftoverVolumes(deps: RecoveryDeps): Promise<string[]> {
       ids.push(v.id);
       continue;
     }
+    // A migration records its temp volume just after inserting the row: one of the source's that
+    // is migrating and has none recorded yet (a queued one a restarted source worker just began)
+    // may be about to.
     const running = await db("migrations")
-      .where({ temp_volume_id: v.id, state: MigrationState.MIGRATING })
+      .where({ volume_id: v.migration_target_of, state: MigrationState.MIGRATING })
+      .andWhere((w) => w.where("temp_volume_id", v.id).orWhereNull("temp_volume_id"))
       .first();
     if (!running) {
       const marked = await updateVolumeIf(
@@ -160,7 +171,11 @@ async function rollBack(deps: RecoveryDeps, m: MigrationRow, reason: string): Pr
   }
 }
 
-async function destination(deps: RecoveryDeps, destHost: string): Promise<MigrationDestination> {
+/** The destination pool as its service last reported it (what the scheduler sends in migrate_volume). */
+export async function destinationOf(
+  deps: Pick<RecoveryDeps, "db" | "config">,
+  destHost: string,
+): Promise<MigrationDestination> {
   const [service] = await listServices(deps.db, deps.config.serviceDownTime, {
     binary: ServiceBinary.VOLUME,
     host: backendOf(destHost),

@@ -7,8 +7,10 @@ import { volumeTopic } from "../common/hosts";
 import type { Logger } from "../common/logger";
 import { ServiceBinary } from "../common/states";
 import { NovaClient } from "../compute/nova";
-import { DdCopier } from "../copy/dd";
+import { CopyEngine } from "../copy/engine";
+import type { VolumeCopier } from "../copy/types";
 import type { Bus } from "../rpc/types";
+import { failedInternalDeletes } from "./cleanup";
 import { VolumeManager } from "./manager";
 import { expireComputeMigrations, leftoverVolumes, recoverMigrations } from "./recovery";
 
@@ -19,6 +21,8 @@ export interface VolumeServiceDeps {
   backend: BackendConfig;
   runners: RunnerFactory;
   logger: Logger;
+  /** @internal Tests wrap the copy engine (to record what it is asked or hold a copy). */
+  wrapCopier?: (engine: VolumeCopier) => VolumeCopier;
 }
 
 export interface RunningService {
@@ -44,7 +48,7 @@ export async function startVolumeService(
   const manager = new VolumeManager({
     ...deps,
     driver,
-    copier: new DdCopier({ runners: deps.runners }),
+    copier: (deps.wrapCopier ?? ((c) => c))(new CopyEngine({ runners: deps.runners, logger })),
     nova: config.nova ? new NovaClient(config.nova) : null,
     logger,
   });
@@ -72,8 +76,17 @@ export async function startVolumeService(
   for (const r of resume) {
     manager.migrations.resumeDriverMigration(r.migration.id, r.dest);
   }
+  manager.migrations.resumeQueued();
   const expiry = setInterval(() => {
     manager.migrations.track("expiry", expireComputeMigrations(recovery));
+    manager.migrations.track(
+      "cleanup",
+      failedInternalDeletes(deps.db, backend.serviceHost).then(async (ids) => {
+        for (const id of ids) {
+          await manager.deleteVolume(id);
+        }
+      }),
+    );
   }, config.reportInterval * 1000);
   expiry.unref();
   logger.info("volume service started");

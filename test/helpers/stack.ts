@@ -9,7 +9,11 @@ import { silentLogger } from "../../services/common/logger";
 import { MemoryBus } from "../../services/rpc/memory";
 import type { Bus } from "../../services/rpc/types";
 import { startSchedulerService } from "../../services/scheduler/service";
-import { type RunningService, startVolumeService } from "../../services/volume/service";
+import {
+  type RunningService,
+  startVolumeService,
+  type VolumeServiceDeps,
+} from "../../services/volume/service";
 
 /** A config with two raw-file backends under a fresh temp directory. */
 export function twoBackendConfig(extra = ""): { config: AppConfig; stateDir: string } {
@@ -41,13 +45,17 @@ export interface InProcessStack {
 }
 
 /** Scheduler and one worker per backend in this process, over the in-process bus. */
-export async function startInProcessStack(db: Db, config: AppConfig): Promise<InProcessStack> {
+export async function startInProcessStack(
+  db: Db,
+  config: AppConfig,
+  opts: Pick<VolumeServiceDeps, "wrapCopier"> = {},
+): Promise<InProcessStack> {
   const logger = silentLogger();
   const bus = new MemoryBus({ logger });
   const runners = new RunnerFactory();
   const services: RunningService[] = [];
   for (const backend of config.backends) {
-    services.push(await startVolumeService({ db, bus, config, backend, runners, logger }));
+    services.push(await startVolumeService({ db, bus, config, backend, runners, logger, ...opts }));
   }
   services.push(await startSchedulerService({ db, bus, config, logger }));
   return {

@@ -1,16 +1,24 @@
-import { recordProgress, updateMigrationIf } from "../../../db/migrationRecords";
+import { readControls, updateMigrationIf } from "../../../db/migrationRecords";
 import type { VolumeRow } from "../../../db/volumes";
-import { VolumeMigrationFailed, coerceError } from "../../common/errors";
+import { VolumeMigrationFailed } from "../../common/errors";
 import { MigrationState } from "../../common/states";
+import { abortedError, cancelledByAdmin } from "../cancel";
 import { driverVolume } from "../driverViews";
+import { CopyMeter } from "./copyProgress";
 import type { GenericFlowDeps } from "./generic";
 
-/** Progress rows are written at most this often; the API reads them. */
-const PROGRESS_WRITE_MS = 2000;
+const GiB = 1024 ** 3;
 
 /**
  * The generic flow's copy: endpoints from both drivers, the copy engine, progress written to the
- * migrations row, and the checksums compared before anything may retire the source.
+ * migrations row every second (CopyMeter), the row's bandwidth limit handed to the engine, and
+ * the checksums compared before anything may retire the source.
+ *
+ * Cancel: `deps.signal` is this migration's own signal (migrationRunner.ts aborts it when the row
+ * has cancel_requested_at). An abort before, during or right after the copy throws its reason, so
+ * the flow rolls back with "cancelled by an administrator"; the row is read once more after the
+ * copy so a cancel that landed during the last second still counts. Past this step (the
+ * destination's rename and the row swap) a cancel is not honoured: the migration completes.
  */
 export async function copyAndVerify(
   deps: GenericFlowDeps,
@@ -18,35 +26,49 @@ export async function copyAndVerify(
   source: VolumeRow,
   temp: VolumeRow,
 ): Promise<void> {
+  deps.signal.throwIfAborted();
   const [src, dest] = await Promise.all([
     deps.driver.copyEndpoint(driverVolume(deps.config.volumeNameTemplate, source)),
     deps.volumeRpc.getCopyEndpoint(temp.host!, { volume_id: temp.id }),
   ]);
-  let lastWrite = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const result = await deps.copier.copy({
-    source: src,
-    dest,
-    // The source driver knows how many bytes the volume holds on its host.
-    sizeBytes: src.sizeBytes,
-    blockSize: deps.config.volumeDdBlocksize,
-    signal: deps.signal,
-    onProgress: (p) => {
-      const now = Date.now();
-      if (now - lastWrite < PROGRESS_WRITE_MS && p.bytesDone < p.bytesTotal) {
-        return;
-      }
-      lastWrite = now;
-      writing = writing
-        .then(() => recordProgress(deps.db, migrationId, { bytesDone: p.bytesDone, rateBps: p.rateBps }))
-        .catch((e) => deps.logger.warn({ err: coerceError(e) }, "could not record progress"));
-    },
-  });
-  await writing;
+  const sizeBytes = source.size * GiB;
+  const meter = new CopyMeter(deps, migrationId, sizeBytes);
+  await meter.begin();
+  let result;
+  try {
+    result = await deps.copier.copy({
+      source: src,
+      dest,
+      sizeBytes,
+      blockSize: deps.config.volumeDdBlocksize,
+      signal: deps.signal,
+      onProgress: meter.onProgress,
+      bpsLimit: meter.bpsLimit,
+    });
+  } catch (e) {
+    throw abortedError(deps.signal, e);
+  } finally {
+    await meter.end();
+  }
+  deps.signal.throwIfAborted();
+  const [control] = await readControls(deps.db, [migrationId]);
+  if (control?.cancel_requested_at) {
+    throw cancelledByAdmin(control.cancel_requested_at);
+  }
+  const last = await meter.end();
   await updateMigrationIf(
     deps.db,
     migrationId,
-    { bytes_done: result.bytes, source_checksum: result.sourceSha256, dest_checksum: result.destSha256 },
+    {
+      bytes_done: result.bytes,
+      bytes_total: sizeBytes,
+      rate_bps: last.rateBps > 0 ? last.rateBps : null,
+      eta_seconds: 0,
+      source_checksum: result.sourceSha256,
+      dest_checksum: result.destSha256,
+      ...(result.compression ? { compression: result.compression } : {}),
+      ...(result.transport ? { transport: result.transport } : {}),
+    },
     { state: MigrationState.MIGRATING },
   );
   if (result.sourceSha256 !== result.destSha256) {

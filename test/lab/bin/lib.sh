@@ -24,6 +24,8 @@ LAB_PREFIX=24
 LAB_HOSTS=(host-a host-b)
 declare -A LAB_TAP=([host-a]=tap-a [host-b]=tap-b)
 declare -A LAB_ADDR=([host-a]=10.0.2.11 [host-b]=10.0.2.12)
+# Fixed MACs: a host booted again after a crash keeps its address's ARP entries valid everywhere.
+declare -A LAB_MAC=([host-a]=02:00:0a:00:02:0b [host-b]=02:00:0a:00:02:0c)
 declare -A LAB_VG1=([host-a]=cinder-a [host-b]=cinder-b)
 declare -A LAB_VG2=([host-a]=cinder-a2 [host-b]=cinder-b2)
 
@@ -81,4 +83,71 @@ take_lock() {
   mkdir -p "$CACHE_DIR"
   exec 9>"$CACHE_DIR/lab.lock"
   flock -w 600 9 || die "another lab command holds $CACHE_DIR/lab.lock"
+}
+
+# host/uml-xstate-shim.c says why the UML kernel runs with this LD_PRELOAD (a pass-through on
+# hosts whose XSAVE area fits UML's copy).
+XSTATE_SHIM="$IMG_DIR/uml-xstate-shim.so"
+
+# boot NAME: start the UML kernel of host NAME in the background, in its own process group.
+# The disks (pv*.img) are kept if they exist, so a host booted again finds its VGs and LVs.
+boot() {
+  local name=$1 dir="$RUN_DIR/$1" keys="$RUN_DIR/keys"
+  [ -f "$XSTATE_SHIM" ] || die "missing $XSTATE_SHIM (bin/build-image.sh builds it)"
+  mkdir -p "$dir/seed" "$dir/uml"
+  rm -f "$dir/root.cow"
+  install -m 600 "$keys/${name}_host_ed25519" "$dir/seed/ssh_host_ed25519_key"
+  install -m 644 "$keys/${name}_host_ed25519.pub" "$dir/seed/ssh_host_ed25519_key.pub"
+  install -m 600 "$keys/peer_ed25519" "$dir/seed/id_ed25519"
+  install -m 644 "$keys/peer_ed25519.pub" "$dir/seed/id_ed25519.pub"
+  cat "$keys/client_ed25519.pub" "$keys/peer_ed25519.pub" >"$dir/seed/authorized_keys"
+  install -m 644 "$keys/guest_known_hosts" "$dir/seed/known_hosts"
+  install -m 644 "$keys/hosts" "$dir/seed/hosts"
+  truncate -s "$LAB_PV_SIZE" "$dir/pv1.img" "$dir/pv2.img"
+  # setsid: the UML kernel and all of its helper processes form one process group, ended together
+  # by lab:stop. `ip netns exec` and `env` exec linux.uml, so the pid recorded is the kernel's.
+  setsid ip netns exec "$LAB_NETNS" env "LD_PRELOAD=$XSTATE_SHIM" linux.uml \
+    "umid=$LAB_NETNS-$name" "uml_dir=$dir/uml" "mem=$LAB_MEM" \
+    root=/dev/ubda rw init=/sbin/lab-init \
+    "ubd0=$dir/root.cow,$ROOT_IMG" "ubd1=$dir/pv1.img" "ubd2=$dir/pv2.img" \
+    "vec0:transport=tap,ifname=${LAB_TAP[$name]},gro=1,mac=${LAB_MAC[$name]}" \
+    "hostfs=$dir/seed" \
+    "labname=$name" "labip=${LAB_ADDR[$name]}/$LAB_PREFIX" "labudev=$LAB_UDEV" "labdebug=${LAB_DEBUG:-0}" \
+    con=null con0=null,fd:1 ssl=null \
+    </dev/null >"$dir/console.log" 2>&1 9>&- &
+  echo $! >"$dir/uml.pid"
+}
+
+wait_ready() {
+  local name=$1 dir="$RUN_DIR/$1" pid deadline
+  pid=$(cat "$dir/uml.pid")
+  deadline=$(($(date +%s) + LAB_BOOT_TIMEOUT))
+  until grep -q "LAB-READY" "$dir/console.log"; do
+    kill -0 "$pid" 2>/dev/null || {
+      tail -n 40 "$dir/console.log" >&2
+      die "$name: UML exited during boot (console: $dir/console.log)"
+    }
+    [ "$(date +%s)" -lt "$deadline" ] || {
+      tail -n 40 "$dir/console.log" >&2
+      die "$name: not ready after ${LAB_BOOT_TIMEOUT}s (console: $dir/console.log)"
+    }
+    sleep 0.5
+  done
+  until lab_ssh "$name" true 2>/dev/null; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "$name: ssh not answering after ${LAB_BOOT_TIMEOUT}s"
+    sleep 0.5
+  done
+  # lab:stop ends the host by its process group: the recorded pid must lead one.
+  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] || die "$name: UML pid $pid does not lead its process group"
+  log "$name ready: $(grep -o 'LAB-READY.*' "$dir/console.log")"
+}
+
+# Wait up to SECONDS for PID to be gone.
+wait_gone() {
+  local pid=$1 seconds=$2 i
+  for ((i = 0; i < seconds * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  return 1
 }

@@ -60,62 +60,6 @@ for name in "${LAB_HOSTS[@]}"; do
   in_netns ip link set "${LAB_TAP[$name]}" up
 done
 
-# host/uml-xstate-shim.c says why the UML kernel runs with this LD_PRELOAD (a pass-through on
-# hosts whose XSAVE area fits UML's copy).
-XSTATE_SHIM="$IMG_DIR/uml-xstate-shim.so"
-[ -f "$XSTATE_SHIM" ] || die "missing $XSTATE_SHIM (bin/build-image.sh builds it)"
-
-# boot NAME: start the UML kernel of host NAME in the background, in its own process group.
-boot() {
-  local name=$1 dir="$RUN_DIR/$1"
-  mkdir -p "$dir/seed" "$dir/uml"
-  rm -f "$dir/root.cow"
-  install -m 600 "$keys/${name}_host_ed25519" "$dir/seed/ssh_host_ed25519_key"
-  install -m 644 "$keys/${name}_host_ed25519.pub" "$dir/seed/ssh_host_ed25519_key.pub"
-  install -m 600 "$keys/peer_ed25519" "$dir/seed/id_ed25519"
-  install -m 644 "$keys/peer_ed25519.pub" "$dir/seed/id_ed25519.pub"
-  cat "$keys/client_ed25519.pub" "$keys/peer_ed25519.pub" >"$dir/seed/authorized_keys"
-  install -m 644 "$keys/guest_known_hosts" "$dir/seed/known_hosts"
-  install -m 644 "$keys/hosts" "$dir/seed/hosts"
-  truncate -s "$LAB_PV_SIZE" "$dir/pv1.img" "$dir/pv2.img"
-  # setsid: the UML kernel and all of its helper processes form one process group, ended together
-  # by lab:stop. `ip netns exec` and `env` exec linux.uml, so the pid recorded is the kernel's.
-  setsid ip netns exec "$LAB_NETNS" env "LD_PRELOAD=$XSTATE_SHIM" linux.uml \
-    "umid=$LAB_NETNS-$name" "uml_dir=$dir/uml" "mem=$LAB_MEM" \
-    root=/dev/ubda rw init=/sbin/lab-init \
-    "ubd0=$dir/root.cow,$ROOT_IMG" "ubd1=$dir/pv1.img" "ubd2=$dir/pv2.img" \
-    "vec0:transport=tap,ifname=${LAB_TAP[$name]},gro=1" \
-    "hostfs=$dir/seed" \
-    "labname=$name" "labip=${LAB_ADDR[$name]}/$LAB_PREFIX" "labudev=$LAB_UDEV" "labdebug=${LAB_DEBUG:-0}" \
-    con=null con0=null,fd:1 ssl=null \
-    </dev/null >"$dir/console.log" 2>&1 9>&- &
-  echo $! >"$dir/uml.pid"
-}
-
-wait_ready() {
-  local name=$1 dir="$RUN_DIR/$1" pid deadline
-  pid=$(cat "$dir/uml.pid")
-  deadline=$(($(date +%s) + LAB_BOOT_TIMEOUT))
-  until grep -q "LAB-READY" "$dir/console.log"; do
-    kill -0 "$pid" 2>/dev/null || {
-      tail -n 40 "$dir/console.log" >&2
-      die "$name: UML exited during boot (console: $dir/console.log)"
-    }
-    [ "$(date +%s)" -lt "$deadline" ] || {
-      tail -n 40 "$dir/console.log" >&2
-      die "$name: not ready after ${LAB_BOOT_TIMEOUT}s (console: $dir/console.log)"
-    }
-    sleep 0.5
-  done
-  until lab_ssh "$name" true 2>/dev/null; do
-    [ "$(date +%s)" -lt "$deadline" ] || die "$name: ssh not answering after ${LAB_BOOT_TIMEOUT}s"
-    sleep 0.5
-  done
-  # lab:stop ends the host by its process group: the recorded pid must lead one.
-  [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ] || die "$name: UML pid $pid does not lead its process group"
-  log "$name ready: $(grep -o 'LAB-READY.*' "$dir/console.log")"
-}
-
 log "booting ${LAB_HOSTS[*]} (mem $LAB_MEM, disks 2 x $LAB_PV_SIZE, udev $LAB_UDEV)"
 for name in "${LAB_HOSTS[@]}"; do
   boot "$name"

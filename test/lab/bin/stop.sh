@@ -10,16 +10,6 @@ quiet=0
 [ "${1:-}" = "--quiet" ] && quiet=1
 take_lock
 
-# Wait up to SECONDS for PID to be gone.
-wait_gone() {
-  local pid=$1 seconds=$2 i
-  for ((i = 0; i < seconds * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # Is any process of process group PGID a UML process of host NAME?
 group_is_lab_uml() {
   local pgid=$1 name=$2 p

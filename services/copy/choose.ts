@@ -1,0 +1,97 @@
+/**
+ * What a copy uses when the request says "auto": the compression both hosts have, and whether the
+ * destination may read from the source itself. Tool probes run once per host and are cached.
+ */
+import { isIP } from "node:net";
+
+import type { CommandRunner, RunnerSpec } from "../../drivers/exec/types";
+import type { CopyEndpoint } from "../../drivers/types";
+import { bash, PROBE_SCRIPT } from "./scripts";
+import type { Compression, CopyRequest, Transport } from "./types";
+
+const TOOLS = ["lz4", "zstd", "gzip", "ssh", "flock"] as const;
+/** Fastest first: lz4 compresses ~2x faster than zstd -1 here, gzip -1 is 5–10x slower (peers.md §2.3). */
+const AUTO_ORDER: readonly Compression[] = ["lz4", "zstd"];
+
+/** A host's identity for caching and for "same host": kind, address and port (not the user). */
+export function hostKey(spec: RunnerSpec): string {
+  return spec.kind === "local" ? "local" : `ssh:${spec.host}:${spec.port}`;
+}
+
+export class ToolProbe {
+  private readonly cache = new Map<string, Promise<ReadonlySet<string>>>();
+
+  tools(spec: RunnerSpec, runner: CommandRunner, signal?: AbortSignal): Promise<ReadonlySet<string>> {
+    const key = hostKey(spec);
+    let p = this.cache.get(key);
+    if (!p) {
+      p = runner
+        .run(bash(PROBE_SCRIPT, "probe", ...TOOLS), { signal, timeoutMs: 60_000 })
+        .then((r) => new Set(r.stdout.split("\n").filter(Boolean)));
+      // A failed probe (host down, cancelled) is not remembered: the next copy asks again.
+      p.catch(() => this.cache.delete(key));
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+}
+
+export function sameHost(a: CopyEndpoint, b: CopyEndpoint): boolean {
+  return hostKey(a.runner) === hostKey(b.runner);
+}
+
+export function chooseCompression(
+  asked: CopyRequest["compression"],
+  same: boolean,
+  srcTools: ReadonlySet<string>,
+  dstTools: ReadonlySet<string>,
+): Compression {
+  if (asked && asked !== "auto") {
+    return asked;
+  }
+  if (same) {
+    return "none";
+  }
+  return AUTO_ORDER.find((c) => srcTools.has(c) && dstTools.has(c)) ?? "none";
+}
+
+/**
+ * A path the direct transport can put into an authorized_keys forced command: that line is
+ * parsed by sshd (only `\"` is an escape inside its quotes) before a shell sees it, so paths with
+ * quotes, backslashes or control characters go by relay instead.
+ */
+export function directSafePath(path: string): boolean {
+  return /^\/[A-Za-z0-9._+:@=/-]+$/.test(path);
+}
+
+/** Why "auto" (or an explicit "direct") cannot go direct, or null when it can. */
+export function directBlocker(req: CopyRequest, dstTools: ReadonlySet<string>): string | null {
+  const { source, dest } = req;
+  if (source.runner.kind !== "ssh" || dest.runner.kind !== "ssh") {
+    return "direct needs SSH runners on both ends";
+  }
+  if (sameHost(source, dest)) {
+    return "source and destination are one host";
+  }
+  if (!dstTools.has("ssh")) {
+    return "the destination host has no ssh client";
+  }
+  if ((req.bpsLimit?.() ?? null) !== null) {
+    return "a bandwidth limit is set (only the relay paces bytes)";
+  }
+  if (!directSafePath(source.path)) {
+    return `the source path ${JSON.stringify(source.path)} cannot go into a forced command`;
+  }
+  return null;
+}
+
+export function chooseTransport(req: CopyRequest, blocker: string | null): Transport {
+  const asked = req.transport ?? "auto";
+  return asked === "relay" || blocker !== null ? "relay" : "direct";
+}
+
+/** The destination's address as the source sees it, for `from=`; only an IP literal is usable. */
+export function fromAddress(dest: CopyEndpoint): string | null {
+  const addr = dest.dataAddress ?? (dest.runner.kind === "ssh" ? dest.runner.host : null);
+  return addr !== null && isIP(addr) !== 0 ? addr : null;
+}

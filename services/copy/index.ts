@@ -1,0 +1,4 @@
+export { CopyEngine, type CopyEngineDeps } from "./engine";
+export { checksum } from "./dd";
+export { combineDigests, DEFAULT_SEGMENT_BYTES } from "./plan";
+export * from "./types";

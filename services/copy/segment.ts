@@ -1,0 +1,163 @@
+/**
+ * One segment of a copy: the reader on the source host and the writer on the destination host
+ * (joined here for relay, or the writer fetching from the source itself for direct), then the
+ * checks that make the segment count as done.
+ */
+import { pipeline } from "node:stream/promises";
+
+import type { CommandResult, CommandRunner, RunningCommand } from "../../drivers/exec/types";
+import { VolumeMigrationFailed } from "../common/errors";
+import { meterStream, type TokenBucket } from "./meter";
+import type { Segment } from "./plan";
+import { type DirectSource, parseDigests, readArgv, readbackArgv, writeArgv } from "./scripts";
+import type { Compression, CopyHooks, Verify } from "./types";
+
+/** A segment runs as long as it needs; the copy's signal is what stops it. */
+const SEGMENT_TIMEOUT_MS = 0x7fffffff;
+/** After a kill, how long to wait for the commands to be gone before giving up on them. */
+const REAP_TIMEOUT_MS = 10_000;
+
+export interface SegmentContext {
+  src: CommandRunner;
+  dst: CommandRunner;
+  /** directIo already off where the single-process fallback applies. */
+  source: { path: string; directIo: boolean };
+  dest: { path: string; directIo: boolean; sparse: boolean };
+  blockBytes: number;
+  comp: Compression;
+  direct: DirectSource | null;
+  verify: Verify;
+  bucket: TokenBucket;
+  /** Volume bytes per wire byte seen so far (1 without compression), for the bucket. */
+  expansion: () => number;
+  hooks?: CopyHooks;
+}
+
+/** What a segment reports while it runs: wire bytes through this process, volume bytes written. */
+export interface SegmentMeter {
+  wire: number;
+  written: number;
+}
+
+export interface SegmentDigests {
+  source: string;
+  dest: string;
+}
+
+export async function copySegment(
+  ctx: SegmentContext,
+  seg: Segment,
+  meter: SegmentMeter,
+  signal: AbortSignal,
+): Promise<SegmentDigests> {
+  const io = { blockBytes: ctx.blockBytes, offset: seg.offset, length: seg.length };
+  const out = { ...io, ...ctx.dest };
+  const opts = { signal, timeoutMs: SEGMENT_TIMEOUT_MS };
+  const writer = ctx.dst.spawn(writeArgv(out, ctx.comp, ctx.direct), opts);
+  const reader = ctx.direct ? null : ctx.src.spawn(readArgv({ ...io, ...ctx.source }, ctx.comp), opts);
+  const writerLog = watchWriter(writer, (n) => (meter.written = n));
+  const where = `segment ${seg.index} (bytes ${seg.offset}–${seg.offset + seg.length})`;
+
+  let results: [CommandResult | null, CommandResult];
+  try {
+    if (reader) {
+      const relay = pipeline(
+        reader.stdout,
+        meterStream(ctx.bucket, signal, (n) => (meter.wire += n), ctx.expansion),
+        writer.stdin,
+      );
+      const [, r, w] = await Promise.all([relay, reader.wait(), writer.wait()]);
+      results = [r, w];
+    } else {
+      writer.stdin.end();
+      results = [null, await writer.wait()];
+    }
+  } catch (err) {
+    await reap([reader, writer]);
+    if (signal.aborted) {
+      throw err;
+    }
+    // dd's own complaint (no space, I/O error) went to the writer's stdout, not into the error.
+    const dd = writerLog.tail();
+    throw new VolumeMigrationFailed(`${where}: ${(err as Error).message}${dd ? `; ${dd}` : ""}`, {
+      cause: err,
+    });
+  }
+  // Let the last stdout chunks (dd's final count) be parsed before the count is checked.
+  await new Promise((resolve) => setImmediate(resolve));
+  const [r, w] = results;
+  const got = parseDigests(w.stderr);
+  const source = (r ? parseDigests(r.stderr) : got).get("src");
+  const streamed = got.get("dst");
+  if (!source || !streamed) {
+    throw new VolumeMigrationFailed(`${where}: a side reported no digest (${writerLog.tail()})`);
+  }
+  if (writerLog.bytes() !== seg.length) {
+    throw new VolumeMigrationFailed(
+      `${where}: the destination wrote ${writerLog.bytes()} bytes, expected ${seg.length}`,
+    );
+  }
+  if (source !== streamed) {
+    throw new VolumeMigrationFailed(`${where}: source digest ${source}, destination received ${streamed}`);
+  }
+  await ctx.hooks?.afterSegmentWritten?.({ index: seg.index, offset: seg.offset, length: seg.length });
+  if (ctx.verify === "stream") {
+    return { source, dest: streamed };
+  }
+  const rb = await ctx.dst.run(readbackArgv(out), opts);
+  const onDisk = parseDigests(rb.stdout).get("readback");
+  if (onDisk !== source) {
+    throw new VolumeMigrationFailed(
+      `${where}: source digest ${source}, destination reads back ${onDisk ?? "nothing"}`,
+    );
+  }
+  return { source, dest: onDisk };
+}
+
+/**
+ * Reads the writer's stdout (dd's status=progress and final counts, lines ending in \r or \n):
+ * the volume bytes written so far, and the other lines (dd's errors) for messages. Consuming it
+ * also matters for SSH: a channel whose stdout is not read never closes.
+ */
+function watchWriter(
+  writer: RunningCommand,
+  onWritten: (n: number) => void,
+): { bytes: () => number; tail: () => string } {
+  let bytes = 0;
+  let partial = "";
+  let other = "";
+  writer.stdout.setEncoding("utf8");
+  writer.stdout.on("data", (s: string) => {
+    const lines = (partial + s).split(/[\r\n]/);
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const m = /^(\d+) bytes/.exec(line);
+      if (m) {
+        bytes = Number(m[1]);
+        onWritten(bytes);
+      } else if (line && !/records (in|out)$/.test(line)) {
+        other = `${other}\n${line}`.slice(-2000);
+      }
+    }
+  });
+  return { bytes: () => bytes, tail: () => other.trim() };
+}
+
+/** Kills the commands and waits (bounded) until they are gone, so a failed copy leaves none behind. */
+async function reap(cmds: (RunningCommand | null)[]): Promise<void> {
+  const live = cmds.filter((c): c is RunningCommand => c !== null);
+  for (const c of live) {
+    c.kill();
+    // Closing the pipes too: the hosts' dd and tee see EOF or SIGPIPE, not just their shell's death.
+    c.stdin.destroy();
+    c.stdout.destroy();
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.allSettled(live.map((c) => c.wait())),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, REAP_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,102 @@
+/** Volumes as files in a temp dir, for the copy engine's tests. */
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import type { RunnerSpec } from "../../drivers/exec/types";
+import type { CopyEndpoint } from "../../drivers/types";
+import { combineDigests } from "../../services/copy/plan";
+
+export const MiB = 1024 * 1024;
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Whether files in `dir` take O_DIRECT (ext4, xfs do; tmpfs does not). */
+export function supportsDirectIo(dir: string): boolean {
+  const probe = path.join(dir, ".direct-probe");
+  try {
+    execFileSync("dd", ["if=/dev/zero", `of=${probe}`, "bs=4096", "count=1", "oflag=direct", "status=none"]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(probe, { force: true });
+  }
+}
+
+/** A source volume: random data with a zero run in the middle (so compression has work of both kinds). */
+export function makeSource(file: string, size: number): void {
+  const fd = fs.openSync(file, "w");
+  try {
+    for (let off = 0; off < size; off += 4 * MiB) {
+      const n = Math.min(4 * MiB, size - off);
+      const zero = off >= size / 4 && off < size / 2;
+      fs.writeSync(fd, zero ? Buffer.alloc(n) : randomBytes(n), 0, n, off);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** An empty destination of `size` bytes (sparse: reads zeros). */
+export function makeDest(file: string, size: number): void {
+  fs.closeSync(fs.openSync(file, "w"));
+  fs.truncateSync(file, size);
+}
+
+export function sha256File(file: string): string {
+  return execFileSync("sha256sum", [file], { encoding: "utf8" }).split(" ")[0]!;
+}
+
+/** The engine's volume checksum computed here from the file: sha256 over per-segment digests. */
+export function segmentedSha256(file: string, size: number, segment: number): string {
+  const fd = fs.openSync(file, "r");
+  const digests: string[] = [];
+  try {
+    for (let off = 0; off < size; off += segment) {
+      const buf = Buffer.alloc(Math.min(segment, size - off));
+      fs.readSync(fd, buf, 0, buf.length, off);
+      digests.push(createHash("sha256").update(buf).digest("hex"));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return combineDigests(digests);
+}
+
+export function endpoint(runner: RunnerSpec, file: string, size: number, directIo: boolean): CopyEndpoint {
+  return { runner, path: file, sizeBytes: size, directIo, sparseTarget: false };
+}
+
+/** Pids whose command line mentions `needle` (the test's own temp dir), other than this process. */
+export function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) {
+      continue;
+    }
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, "utf8").includes(needle)) {
+        pids.push(Number(name));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+export async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (cond()) {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
