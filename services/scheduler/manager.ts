@@ -51,7 +51,10 @@ export class SchedulerManager {
       logger.info({ volume_id }, "create_volume: volume no longer waiting for placement");
       return;
     }
-    let pools = await loadPools(db, this.deps.config.serviceDownTime);
+    // Cinder's AvailabilityZoneFilter: a new volume goes to a backend of the zone it was asked in.
+    let pools = (await loadPools(db, this.deps.config.serviceDownTime)).filter(
+      (p) => volume.availability_zone === null || p.availabilityZone === volume.availability_zone,
+    );
     if (volume.snapshot_id) {
       // The data is in the snapshot, on its volume's backend: place the new volume there
       // (Cinder's snapshot_same_host, default on).

@@ -43,6 +43,8 @@ export function labConfig(lab: Lab, stateDir: string, port: number, extra = ""):
       `volume_group = ${b.vg}`,
       `lvm_type = ${b.lvmType}`,
       `lvm_size_unit_mib = ${UNIT_MIB}`,
+      // One zone per storage host, so `cinder create --availability-zone` picks the host.
+      `backend_availability_zone = ${b.host}`,
       `ssh_host = ${h.sshHost}`,
       `ssh_port = ${h.sshPort}`,
       `ssh_user = ${h.sshUser}`,
@@ -75,8 +77,6 @@ export interface LabService {
   endpoint: string;
   proc: ServiceProcess;
   stateDir: string;
-  /** A volume type per backend, named after it (extra spec volume_backend_name). */
-  typeOf(backend: string): string;
   stop(): Promise<void>;
 }
 
@@ -98,7 +98,6 @@ export async function startLabService(lab: Lab, extra = ""): Promise<LabService>
     endpoint,
     proc,
     stateDir,
-    typeOf: (b) => b,
     async stop() {
       await proc.stop();
       // The service's log outlives the run, for whoever reads a failed lab tier.
@@ -111,14 +110,20 @@ export async function startLabService(lab: Lab, extra = ""): Promise<LabService>
 
 /** Volume types per backend, and every pool reported. */
 async function prepare(endpoint: string): Promise<void> {
-  for (const b of BACKENDS) {
+  // Types ask for a kind of provisioning, not for a backend: a type naming volume_backend_name
+  // would make every other backend an invalid migration destination (as in Cinder).
+  for (const [name, specs] of [
+    ["thick", { thick_provisioning_support: "<is> True" }],
+    ["thin", { thin_provisioning_support: "<is> True" }],
+    ["plain", {}],
+  ] as const) {
     const res = await fetch(`${endpoint}/lab/types`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-auth-token": "admin:lab" },
-      body: JSON.stringify({ volume_type: { name: b.name, extra_specs: { volume_backend_name: b.name } } }),
+      body: JSON.stringify({ volume_type: { name, extra_specs: specs } }),
     });
     if (res.status !== 200) {
-      throw new Error(`creating volume type ${b.name}: ${res.status} ${await res.text()}`);
+      throw new Error(`creating volume type ${name}: ${res.status} ${await res.text()}`);
     }
   }
   // Every backend has reported its pool (so the scheduler can place volumes on it).
@@ -142,16 +147,22 @@ export async function show(svc: LabService, id: string): Promise<Record<string, 
   return parseTable(r.stdout);
 }
 
-/** Creates a volume of `units` API GiB on `backend` with the cinder client; resolves when available. */
+/**
+ * Creates a volume of `units` API GiB with the cinder client on `backend` (by zone and type), or
+ * anywhere on a host with `{ zone }` (type "plain"); resolves with its id when available.
+ */
 export async function createVolume(
   svc: LabService,
-  backend: string,
+  backend: string | { zone: string },
   name: string,
   units = 1,
 ): Promise<string> {
+  const b = typeof backend === "string" ? BACKENDS.find((x) => x.name === backend)! : null;
+  const type = b ? (b.lvmType === "thin" ? "thin" : "thick") : "plain";
+  const zone = b ? b.host : (backend as { zone: string }).zone;
   const r = await cinder(
     svc.endpoint,
-    ["create", "--volume-type", svc.typeOf(backend), "--name", name, String(units)],
+    ["create", "--volume-type", type, "--availability-zone", zone, "--name", name, String(units)],
     { project: "lab" },
   );
   if (r.code !== 0) {

@@ -3,11 +3,11 @@ import type { VolumeRow } from "../../../db/volumes";
 import { VolumeMigrationFailed } from "../../common/errors";
 import { MigrationState } from "../../common/states";
 import { abortedError, cancelledByAdmin } from "../cancel";
+import type { CopyCheckpoint } from "../../copy/types";
 import { driverVolume } from "../driverViews";
 import { CopyMeter } from "./copyProgress";
 import type { GenericFlowDeps } from "./generic";
 
-const GiB = 1024 ** 3;
 
 /**
  * The generic flow's copy: endpoints from both drivers, the copy engine, progress written to the
@@ -19,20 +19,29 @@ const GiB = 1024 ** 3;
  * the flow rolls back with "cancelled by an administrator"; the row is read once more after the
  * copy so a cancel that landed during the last second still counts. Past this step (the
  * destination's rename and the row swap) a cancel is not honoured: the migration completes.
+ *
+ * Resume: every checkpoint the engine reports is written to the row before the engine goes on,
+ * so a worker killed mid-copy restarts from the last one (`resumeFrom`, generic.ts).
  */
 export async function copyAndVerify(
   deps: GenericFlowDeps,
   migrationId: string,
   source: VolumeRow,
   temp: VolumeRow,
+  resumeFrom?: CopyCheckpoint,
 ): Promise<void> {
   deps.signal.throwIfAborted();
   const [src, dest] = await Promise.all([
     deps.driver.copyEndpoint(driverVolume(deps.config.volumeNameTemplate, source)),
     deps.volumeRpc.getCopyEndpoint(temp.host!, { volume_id: temp.id }),
   ]);
-  const sizeBytes = source.size * GiB;
+  // The source driver knows how many bytes the volume holds on its host (not always size GiB).
+  const sizeBytes = src.sizeBytes;
   const meter = new CopyMeter(deps, migrationId, sizeBytes);
+  if (resumeFrom) {
+    // The row keeps showing the bytes the checkpoint covers rather than dropping back to 0.
+    meter.onProgress({ bytesDone: resumeFrom.offset, bytesTotal: sizeBytes, rateBps: 0 });
+  }
   await meter.begin();
   let result;
   try {
@@ -44,6 +53,8 @@ export async function copyAndVerify(
       signal: deps.signal,
       onProgress: meter.onProgress,
       bpsLimit: meter.bpsLimit,
+      resumeFrom,
+      onCheckpoint: (cp) => saveCheckpoint(deps, migrationId, cp),
     });
   } catch (e) {
     throw abortedError(deps.signal, e);
@@ -75,5 +86,22 @@ export async function copyAndVerify(
     throw new VolumeMigrationFailed(
       `checksum mismatch: source ${result.sourceSha256}, destination ${result.destSha256}; the source is kept`,
     );
+  }
+}
+
+/**
+ * Persists a checkpoint; the engine awaits it, so no byte past a checkpoint the row does not hold
+ * is relied on. A row no longer `migrating` (rolled back or reset meanwhile) stops the copy.
+ */
+async function saveCheckpoint(deps: GenericFlowDeps, migrationId: string, cp: CopyCheckpoint): Promise<void> {
+  // jsonb goes as JSON text, as db/volumes.ts writes metadata (the drivers differ on objects).
+  const saved = await updateMigrationIf(
+    deps.db,
+    migrationId,
+    { checkpoint: JSON.stringify(cp) as never },
+    { state: MigrationState.MIGRATING },
+  );
+  if (!saved) {
+    throw new VolumeMigrationFailed("the migration is no longer migrating; the copy stops");
   }
 }
