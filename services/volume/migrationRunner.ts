@@ -100,6 +100,15 @@ export class MigrationRunner {
     this.start(migrationId, MigrationFlow.DRIVER, dest);
   }
 
+  /**
+   * Continues a generic copy from its checkpoint (recovery.ts "resume-copy"). It runs like a new
+   * flow: its own signal (cancel, worker stop) and a max_concurrent_migrations slot. Called before
+   * resumeQueued, so migrations that were running before the crash go first.
+   */
+  resumeCopy(migrationId: string, dest: MigrationDestination): void {
+    this.start(migrationId, MigrationFlow.GENERIC, dest);
+  }
+
   track(what: string, work: Promise<unknown>): void {
     const task = work
       .then(() => undefined)

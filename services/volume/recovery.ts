@@ -3,7 +3,7 @@ import type { Db } from "../../db/connection";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
 import type { MigrationRow } from "../../db/migrationRecords";
 import { listServices } from "../../db/services";
-import { getVolume, updateVolumeIf } from "../../db/volumes";
+import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { MigrationDestination } from "../../drivers/types";
 import type { AppConfig, BackendConfig } from "../common/config";
 import { coerceError } from "../common/errors";
@@ -29,36 +29,47 @@ export interface RecoveryDeps {
 }
 
 /** What recovery decided for one unfinished migration of this backend. */
-export type RecoveryAction = "rolled-back" | "resume-driver" | "wait-for-nova";
+export type RecoveryAction = "rolled-back" | "resume-driver" | "resume-copy" | "wait-for-nova";
+
+/** A migration recovery hands back to the runner (MigrationRunner.resumeCopy / resumeDriverMigration). */
+export interface Resumption {
+  migration: MigrationRow;
+  dest: MigrationDestination;
+  action: "resume-driver" | "resume-copy";
+}
+
+/** What decide() needs to know of a migration's temp volume. */
+export type TempVolumeState = Pick<VolumeRow, "status" | "migration_target_of">;
 
 /**
  * Cinder leaves `starting`/`migrating`/`completing` forever when a volume service dies. When this
  * worker starts, every migration that left this backend and is unfinished is settled:
- * - generic copies (and migrations not begun) roll back: the swap is one transaction, so the
- *   source row still names the source data, which is intact; the temp volume is removed;
+ * - generic copies with a checkpoint whose temp volume is still `available` are resumed from
+ *   that checkpoint (every byte below it is synced on the temp volume and covered by its digests);
+ * - other generic copies (and migrations not begun) roll back: the swap is one transaction, so
+ *   the source row still names the source data, which is intact; the temp volume is removed;
  * - driver moves are resumed: drivers make migrateVolume idempotent, and a half-done move may
  *   already have removed the source;
  * - Nova swaps are left to Nova's callback until [nova] swap_timeout_secs, then rolled back;
  * - queued migrations are left queued: the worker starts them again, oldest first, once recovery
  *   is done (MigrationRunner.resumeQueued), and ends the ones cancelled meanwhile.
- * Returns the driver migrations to resume with their destination.
+ * Returns the driver moves and copies to resume, with their destination.
  */
-export async function recoverMigrations(
-  deps: RecoveryDeps,
-): Promise<{ migration: MigrationRow; dest: MigrationDestination }[]> {
+export async function recoverMigrations(deps: RecoveryDeps): Promise<Resumption[]> {
   const { db, logger } = deps;
   const mine = (await unfinishedMigrations(db)).filter(
     (m) => backendOf(m.source_host) === deps.backend.serviceHost,
   );
-  const resume: { migration: MigrationRow; dest: MigrationDestination }[] = [];
+  const resume: Resumption[] = [];
   for (const m of mine) {
-    const action = decide(m, deps.config);
+    const temp = m.temp_volume_id ? await getVolume(db, m.temp_volume_id) : undefined;
+    const action = decide(m, deps.config, Date.now(), temp);
     logger.warn(
       { migration_id: m.id, volume_id: m.volume_id, state: m.state, action },
       "recovering migration",
     );
-    if (action === "resume-driver") {
-      resume.push({ migration: m, dest: await destinationOf(deps, m.dest_host!) });
+    if (action === "resume-driver" || action === "resume-copy") {
+      resume.push({ migration: m, dest: await destinationOf(deps, m.dest_host!), action });
     } else if (action === "rolled-back") {
       // A cancel that had not been carried out yet is what the record should say.
       const reason = m.cancel_requested_at
@@ -70,9 +81,26 @@ export async function recoverMigrations(
   return resume;
 }
 
-export function decide(m: MigrationRow, config: AppConfig, now = Date.now()): RecoveryAction {
+export function decide(
+  m: MigrationRow,
+  config: AppConfig,
+  now = Date.now(),
+  temp?: TempVolumeState,
+): RecoveryAction {
   if (m.state === MigrationState.MIGRATING && m.flow === MigrationFlow.DRIVER && m.dest_host) {
     return "resume-driver";
+  }
+  if (
+    m.state === MigrationState.MIGRATING &&
+    m.flow === MigrationFlow.GENERIC &&
+    m.dest_host &&
+    m.checkpoint &&
+    // A cancel requested while the worker was down is carried out, not resumed.
+    !m.cancel_requested_at &&
+    temp?.status === VolumeStatus.AVAILABLE &&
+    temp.migration_target_of === m.volume_id
+  ) {
+    return "resume-copy";
   }
   if (m.state === MigrationState.MIGRATING && m.flow === MigrationFlow.COMPUTE) {
     const started = (m.started_at ?? m.created_at).getTime();

@@ -74,7 +74,11 @@ export async function startVolumeService(
   }
   await deps.bus.serve(volumeTopic(backend.serviceHost), manager.handlers());
   for (const r of resume) {
-    manager.migrations.resumeDriverMigration(r.migration.id, r.dest);
+    if (r.action === "resume-copy") {
+      manager.migrations.resumeCopy(r.migration.id, r.dest);
+    } else {
+      manager.migrations.resumeDriverMigration(r.migration.id, r.dest);
+    }
   }
   manager.migrations.resumeQueued();
   const expiry = setInterval(() => {

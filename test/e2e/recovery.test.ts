@@ -12,11 +12,17 @@ import { freePort, type ServiceProcess, startProcess } from "../helpers/processe
 import { waitFor } from "../helpers/stack";
 
 /**
- * Issue 3, "no stuck states": a source worker killed with SIGKILL in the middle of a copy is
- * restarted; within 3 × report_interval the migration is rolled back, the source data is intact and
- * the temp volume is gone. Real processes on the real PostgreSQL and RabbitMQ.
+ * Issue 3, "no stuck states": a source worker killed with SIGKILL in the middle of a copy, before
+ * its first checkpoint, is restarted; within 3 × report_interval the migration is rolled back, the
+ * source data is intact and the temp volume is gone. Real processes on the real PostgreSQL and
+ * RabbitMQ.
  */
 const REPORT_INTERVAL = 4;
+/**
+ * 64 MiB/s: the first checkpoint (256 MiB) comes seconds after the copy starts, so the kill lands
+ * before it and the restart rolls back (a checkpointed copy resumes instead: resume.test.ts).
+ */
+const COPY_BPS = 64 * 1024 * 1024;
 let vhost: TestVhost;
 let t: TestDatabase;
 let stateDir: string;
@@ -62,9 +68,11 @@ connection = ${t.url}
 [file-1]
 volume_driver = rawfile
 rawfile_directory = $state_path/file-1
+volume_copy_bps_limit = ${COPY_BPS}
 [file-2]
 volume_driver = rawfile
 rawfile_directory = $state_path/file-2
+volume_copy_bps_limit = ${COPY_BPS}
 `,
   );
   const [w1, w2, sched, apiProc] = await Promise.all([
@@ -120,6 +128,7 @@ test("a source worker killed mid-copy rolls the migration back when it restarts"
   await procs.get(srcBackend)!.kill();
   const stuck = await getVolume(t.db, id);
   expect(stuck?.migration_status).toBe("migrating");
+  expect((await getMigration(t.db, migration.id))?.checkpoint).toBeNull();
 
   const restartedAt = Date.now();
   procs.set(srcBackend, await worker(srcBackend));

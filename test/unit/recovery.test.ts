@@ -1,6 +1,6 @@
 import type { MigrationRow } from "../../db/migrationRecords";
 import { parseConfig } from "../../services/common/config";
-import { decide } from "../../services/volume/recovery";
+import { decide, type RecoveryAction, type TempVolumeState } from "../../services/volume/recovery";
 
 const withNova = parseConfig(
   "[nova]\nendpoint_override = http://127.0.0.1:8774/v2.1\ntoken = t\nswap_timeout_secs = 600\n",
@@ -43,12 +43,41 @@ function migration(m: Partial<MigrationRow>): MigrationRow {
   };
 }
 
-test.each([
-  ["a generic copy rolls back", { flow: "generic" as const }, "rolled-back"],
-  ["a migration that never began rolls back", { state: "starting" as const, flow: null }, "rolled-back"],
-  ["a driver move resumes", { flow: "driver" as const }, "resume-driver"],
-])("%s", (_name, m, want) => {
-  expect(decide(migration(m), withNova)).toBe(want);
+const checkpoint = { offset: 256 << 20, state: ["d0"] };
+const ready: TempVolumeState = { status: "available", migration_target_of: "v" };
+
+test.each<[string, Partial<MigrationRow>, TempVolumeState | undefined, RecoveryAction]>([
+  ["a generic copy without a checkpoint rolls back", { temp_volume_id: "t" }, ready, "rolled-back"],
+  ["a checkpointed copy resumes", { temp_volume_id: "t", checkpoint }, ready, "resume-copy"],
+  ["a checkpointed copy without its temp volume rolls back", { checkpoint }, undefined, "rolled-back"],
+  [
+    "a checkpointed copy whose temp volume is not available rolls back",
+    { temp_volume_id: "t", checkpoint },
+    { ...ready, status: "error" },
+    "rolled-back",
+  ],
+  [
+    "a checkpointed copy whose temp volume targets another volume rolls back",
+    { temp_volume_id: "t", checkpoint },
+    { ...ready, migration_target_of: "other" },
+    "rolled-back",
+  ],
+  [
+    "a checkpointed copy cancelled while the worker was down rolls back",
+    { temp_volume_id: "t", checkpoint, cancel_requested_at: new Date(1) },
+    ready,
+    "rolled-back",
+  ],
+  [
+    "a checkpointed copy already completing rolls back",
+    { state: "completing", temp_volume_id: "t", checkpoint },
+    ready,
+    "rolled-back",
+  ],
+  ["a migration that never began rolls back", { state: "starting", flow: null }, undefined, "rolled-back"],
+  ["a driver move resumes", { flow: "driver" }, undefined, "resume-driver"],
+])("%s", (_name, m, temp, want) => {
+  expect(decide(migration(m), withNova, Date.now(), temp)).toBe(want);
 });
 
 test("a Nova swap waits for Nova's callback until swap_timeout_secs, then rolls back", () => {

@@ -8,7 +8,6 @@ import { driverVolume } from "../driverViews";
 import { CopyMeter } from "./copyProgress";
 import type { GenericFlowDeps } from "./generic";
 
-
 /**
  * The generic flow's copy: endpoints from both drivers, the copy engine, progress written to the
  * migrations row every second (CopyMeter), the row's bandwidth limit handed to the engine, and

@@ -1,10 +1,11 @@
 import type { Db } from "../../../db/connection";
-import { getMigration } from "../../../db/migrationRecords";
+import { getMigration, type MigrationRow } from "../../../db/migrationRecords";
 import { getVolume, type VolumeRow } from "../../../db/volumes";
 import type { VolumeDriver, VolumeModelUpdate } from "../../../drivers/types";
 import type { AppConfig, BackendConfig } from "../../common/config";
-import { coerceError } from "../../common/errors";
+import { coerceError, VolumeMigrationFailed } from "../../common/errors";
 import type { Logger } from "../../common/logger";
+import { VolumeStatus } from "../../common/states";
 import type { VolumeCopier } from "../../copy/types";
 import type { VolumeRpc } from "../../rpc/stubs";
 import { completeMigration, deleteRetiredSource } from "../completion";
@@ -26,6 +27,8 @@ export interface GenericFlowDeps {
  * Cinder's _migrate_volume_generic for an unattached volume: a temp volume on the destination
  * marked as target of the source, a verified copy, then the row swap that keeps the user-facing
  * id. Until the swap, any failure removes the temp volume and leaves the source as it was.
+ * A migration a killed worker left with a checkpoint and its temp volume `available` (recovery.ts
+ * "resume-copy") keeps that temp volume and copies on from the checkpoint.
  */
 export async function runGenericMigration(deps: GenericFlowDeps, migrationId: string): Promise<void> {
   const { db, logger } = deps;
@@ -38,10 +41,18 @@ export async function runGenericMigration(deps: GenericFlowDeps, migrationId: st
   let temp: VolumeRow | undefined;
   let named: VolumeModelUpdate;
   try {
-    temp = await createTempVolume(deps, migration, source, migration.dest_host);
-    await makeTempVolumeReady(deps, temp);
-    log.info({ temp_volume_id: temp.id }, "temp volume ready; copying");
-    await copyAndVerify(deps, migrationId, source, temp);
+    // Set only when a restarted worker resumes this migration (it is recorded right after insert).
+    temp = migration.temp_volume_id ? await getVolume(db, migration.temp_volume_id) : undefined;
+    if (temp) {
+      assertResumable(migration, temp, source.id);
+      const offset = migration.checkpoint?.offset ?? 0;
+      log.info({ temp_volume_id: temp.id, offset }, `resuming copy from offset ${offset}`);
+    } else {
+      temp = await createTempVolume(deps, migration, source, migration.dest_host);
+      await makeTempVolumeReady(deps, temp);
+      log.info({ temp_volume_id: temp.id }, "temp volume ready; copying");
+    }
+    await copyAndVerify(deps, migrationId, source, temp, migration.checkpoint ?? undefined);
     // Cinder asks the destination which name the data keeps before swapping the rows (LVM renames
     // the temp LV to the source's name; the temp row follows, so a rollback deletes the right LV).
     named = await deps.volumeRpc.updateMigratedVolume(temp.host!, {
@@ -58,4 +69,18 @@ export async function runGenericMigration(deps: GenericFlowDeps, migrationId: st
   const retired = await completeMigration(db, { migrationId, sourceId: source.id, tempId: temp.id }, named);
   log.info("migration complete; deleting the old data");
   await deleteRetiredSource(deps, retired);
+}
+
+/** A resumed copy goes on only into the temp volume it checkpointed; anything else rolls back. */
+function assertResumable(migration: MigrationRow, temp: VolumeRow, sourceId: string): void {
+  if (
+    !migration.checkpoint ||
+    temp.status !== VolumeStatus.AVAILABLE ||
+    temp.migration_target_of !== sourceId
+  ) {
+    throw new VolumeMigrationFailed(
+      `the interrupted copy cannot resume: temp volume ${temp.id} is ${temp.status}` +
+        (migration.checkpoint ? "" : " and no checkpoint was recorded"),
+    );
+  }
 }
