@@ -155,6 +155,8 @@ export class LvmDriver implements VolumeDriver {
   }
 
   private async removeLv(vg: string, name: string, sizeGb: number): Promise<void> {
+    // A name that could never be an LV is refused, not reported "already gone".
+    checkLvName(name);
     const lv = (await this.lvsOf(vg)).find((l) => l.name === name);
     if (!lv) {
       return;

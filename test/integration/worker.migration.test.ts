@@ -154,7 +154,11 @@ test("generic migration moves the bytes, swaps the rows and deletes the old data
   const whole = segmentedSha256(fileOf(dstBackend, done), GiB, DEFAULT_SEGMENT_BYTES);
   expect(m?.source_checksum).toBe(whole);
   expect(m?.dest_checksum).toBe(whole);
-  const retired = await t.db("volumes").where({ id: done.name_id }).first();
+  // The worker removes the data, then marks the row deleted: wait for the row too.
+  const retired = await waitFor(async () => {
+    const row = (await t.db("volumes").where({ id: done.name_id }).first()) as { deleted: boolean } | undefined;
+    return row?.deleted ? row : undefined;
+  }, "retired row deleted");
   expect(retired).toMatchObject({
     deleted: true,
     description: `migration src for ${v.id}`,
