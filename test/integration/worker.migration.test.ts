@@ -156,7 +156,8 @@ test("generic migration moves the bytes, swaps the rows and deletes the old data
   expect(m?.dest_checksum).toBe(whole);
   // The worker removes the data, then marks the row deleted: wait for the row too.
   const retired = await waitFor(async () => {
-    const row = (await t.db("volumes").where({ id: done.name_id }).first()) as { deleted: boolean } | undefined;
+    const row = (await t.db("volumes").where({ id: done.name_id }).first()) as
+      { deleted: boolean } | undefined;
     return row?.deleted ? row : undefined;
   }, "retired row deleted");
   expect(retired).toMatchObject({
