@@ -6,7 +6,8 @@ import { isIP } from "node:net";
 
 import type { CommandRunner, RunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
-import { bash, PROBE_SCRIPT } from "./scripts";
+import type { Logger } from "../common/logger";
+import { bash, PROBE_SCRIPT, SAMPLE_SCRIPT } from "./scripts";
 import type { Compression, CopyRequest, Transport } from "./types";
 
 const TOOLS = ["lz4", "zstd", "gzip", "ssh", "flock"] as const;
@@ -53,6 +54,60 @@ export function chooseCompression(
     return "none";
   }
   return AUTO_ORDER.find((c) => srcTools.has(c) && dstTools.has(c)) ?? "none";
+}
+
+/** Below this compressed/raw ratio on the samples, compressing pays for its CPU. */
+const WORTH_RATIO = 0.85;
+const SAMPLE_MIB = 1;
+const SAMPLES = 8;
+
+/**
+ * "auto" compression only where the data compresses: eight 1 MiB samples spread over the source
+ * are compressed on the source host first. Random or already-compressed
+ * volumes then travel uncompressed instead of costing a core on both hosts for nothing. A failed
+ * sample keeps the compression (it is correct either way).
+ */
+export async function worthCompressing(
+  src: CommandRunner,
+  req: CopyRequest,
+  comp: Compression,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<Compression> {
+  const mib = Math.floor(req.sizeBytes / 2 ** 20);
+  if (mib < SAMPLE_MIB) {
+    return comp;
+  }
+  const offsets = [
+    ...new Set(Array.from({ length: SAMPLES }, (_, i) => Math.floor((i * mib) / SAMPLES))),
+  ].filter((o) => o + SAMPLE_MIB <= mib);
+  try {
+    const r = await src.run(
+      bash(
+        SAMPLE_SCRIPT,
+        "sample",
+        req.source.path,
+        comp,
+        req.source.directIo ? "1" : "0",
+        ...offsets.map(String),
+      ),
+      { signal, timeoutMs: 120_000 },
+    );
+    const ratio = Number(r.stdout.trim()) / (offsets.length * SAMPLE_MIB * 2 ** 20);
+    if (Number.isFinite(ratio) && ratio > WORTH_RATIO) {
+      logger.info(
+        { compression: comp, ratio: Math.round(ratio * 1000) / 1000 },
+        "data does not compress; sending it as is",
+      );
+      return "none";
+    }
+  } catch (e) {
+    if (signal?.aborted) {
+      throw e;
+    }
+    logger.warn({ err: e }, "compression sample failed; compressing anyway");
+  }
+  return comp;
 }
 
 /**

@@ -1,7 +1,14 @@
 import type { RunnerFactory } from "../../drivers/exec";
 import { MigrationCancelled, VolumeMigrationFailed } from "../common/errors";
 import { type Logger, silentLogger } from "../common/logger";
-import { chooseCompression, chooseTransport, directBlocker, sameHost, ToolProbe } from "./choose";
+import {
+  chooseCompression,
+  chooseTransport,
+  directBlocker,
+  sameHost,
+  ToolProbe,
+  worthCompressing,
+} from "./choose";
 import { type DirectSession, openDirect } from "./direct";
 import { RateWindow, TokenBucket } from "./meter";
 import {
@@ -92,7 +99,10 @@ export class CopyEngine implements VolumeCopier {
       this.probe.tools(req.source.runner, src, signal),
       this.probe.tools(req.dest.runner, dst, signal),
     ]);
-    const comp = chooseCompression(req.compression, sameHost(req.source, req.dest), srcTools, dstTools);
+    let comp = chooseCompression(req.compression, sameHost(req.source, req.dest), srcTools, dstTools);
+    if ((req.compression ?? "auto") === "auto" && comp !== "none") {
+      comp = await worthCompressing(src, req, comp, this.logger, signal);
+    }
     if (comp !== "none" && !(srcTools.has(comp) && dstTools.has(comp))) {
       throw new VolumeMigrationFailed(`${comp} is not installed on both ${src.where} and ${dst.where}`);
     }
@@ -104,6 +114,9 @@ export class CopyEngine implements VolumeCopier {
       blockBytes,
       comp,
       direct: null,
+      // One host: the copy runs there, unless a limit needs this process to pace the bytes.
+      local:
+        sameHost(req.source, req.dest) && req.transport !== "relay" && (req.bpsLimit?.() ?? null) === null,
       verify: req.verify ?? "readback",
       bucket: new TokenBucket(req.bpsLimit ?? (() => null)),
       expansion: () => 1,
@@ -111,7 +124,11 @@ export class CopyEngine implements VolumeCopier {
     };
     const blocker = directBlocker(req, dstTools);
     let transport: Transport = chooseTransport(req, blocker);
-    let note = transport === "relay" && req.transport !== "relay" ? (blocker ?? undefined) : undefined;
+    let note =
+      transport === "relay" && req.transport !== "relay" && !ctx.local ? (blocker ?? undefined) : undefined;
+    if (ctx.local) {
+      transport = "local";
+    }
     let session: DirectSession | null = null;
     if (transport === "direct") {
       try {

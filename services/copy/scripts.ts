@@ -84,8 +84,8 @@ fetch probe`;
 
 /**
  * Writer on the destination host: `bash -c WRITE_SCRIPT write DST BS OFF LEN DIRECT SPARSE COMP
- * MODE [KEY KH HKA PORT USER ADDR]`. MODE `relay` reads stdin; `direct` fetches the segment from
- * the source host with the copy's key. dd's own stderr (status=progress, every second, and its
+ * MODE [KEY KH HKA PORT USER ADDR | SRC SRCDIRECT]`. MODE `relay` reads stdin; `direct` fetches
+ * the segment from the source host with the copy's key; `local` reads SRC on this same host. dd's own stderr (status=progress, every second, and its
  * final count) goes to stdout for progress; it also makes a writer whose consumer is gone die of
  * SIGPIPE within a second. conv=fdatasync: "dd exited 0" means the segment is on stable storage,
  * O_DIRECT or not (O_DIRECT alone does not flush a volatile device cache).
@@ -110,9 +110,12 @@ sink() {
     esac | write_segment
   } 4>&1 | sha256
 }
+${READ_FN}
 ${FETCH_FN}
 case $mode in
   relay) sum=$(sink) ;;
+  # The source is on this host too (another LV, another file): read it here, no network at all.
+  local) sum=$(src=$9 direct=\${10}; read_segment | sink) ;;
   direct) sum=$(fetch "read $off $len" | sink) ;;
   *) echo "vms-copy: unknown mode $mode" >&2; exit 2 ;;
 esac || exit
@@ -125,6 +128,21 @@ iflag=skip_bytes,count_bytes
 [ "$5" = 1 ] && iflag=$iflag,direct
 sum=$(dd if="$1" bs="$2" skip="$3" count="$4" iflag=$iflag status=none | sha256) || exit
 printf 'vms-sha256 readback %s\\n' "\${sum%% *}"`;
+
+/**
+ * `bash -c SAMPLE_SCRIPT sample SRC COMP DIRECT OFF...`: how many bytes COMP makes of 1 MiB read
+ * at each offset OFF (MiB) of SRC, summed; for "auto" compression to skip data that does not
+ * compress (random or already compressed), where it would only cost CPU on both hosts.
+ */
+export const SAMPLE_SCRIPT = `set -o pipefail
+src=$1 comp=$2 direct=$3; shift 3
+iflag=; [ "$direct" = 1 ] && iflag=iflag=direct
+total=0
+for off in "$@"; do
+  n=$(dd if="$src" bs=1M skip="$off" count=1 $iflag status=none | "$comp" -1 -c | wc -c) || exit 1
+  total=$((total + n))
+done
+echo "$total"`;
 
 /** `bash -c PROBE_SCRIPT probe TOOL…`: prints the tools this host has, one a line. */
 export const PROBE_SCRIPT = `for t in "$@"; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done; true`;
@@ -210,8 +228,13 @@ export function writeArgv(
   s: SegmentIo & { sparse: boolean },
   comp: Compression,
   direct: DirectSource | null,
+  /** The source, when it is on the destination's host: the writer reads it itself. */
+  local: { path: string; directIo: boolean } | null = null,
 ): string[] {
   const base = [s.path, s.blockBytes, s.offset, s.length, flag(s.directIo), flag(s.sparse), comp];
+  if (local) {
+    return bash(WRITE_SCRIPT, "write", ...base, "local", local.path, flag(local.directIo));
+  }
   if (!direct) {
     return bash(WRITE_SCRIPT, "write", ...base, "relay");
   }

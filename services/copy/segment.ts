@@ -26,6 +26,8 @@ export interface SegmentContext {
   blockBytes: number;
   comp: Compression;
   direct: DirectSource | null;
+  /** Source and destination on one host: one command there does the whole segment. */
+  local: boolean;
   verify: Verify;
   bucket: TokenBucket;
   /** Volume bytes per wire byte seen so far (1 without compression), for the bucket. */
@@ -53,8 +55,9 @@ export async function copySegment(
   const io = { blockBytes: ctx.blockBytes, offset: seg.offset, length: seg.length };
   const out = { ...io, ...ctx.dest };
   const opts = { signal, timeoutMs: SEGMENT_TIMEOUT_MS };
-  const writer = ctx.dst.spawn(writeArgv(out, ctx.comp, ctx.direct), opts);
-  const reader = ctx.direct ? null : ctx.src.spawn(readArgv({ ...io, ...ctx.source }, ctx.comp), opts);
+  const writer = ctx.dst.spawn(writeArgv(out, ctx.comp, ctx.direct, ctx.local ? ctx.source : null), opts);
+  const reader =
+    ctx.direct || ctx.local ? null : ctx.src.spawn(readArgv({ ...io, ...ctx.source }, ctx.comp), opts);
   const writerLog = watchWriter(writer, (n) => (meter.written = n));
   const where = `segment ${seg.index} (bytes ${seg.offset}–${seg.offset + seg.length})`;
 

@@ -16,7 +16,7 @@ export const COMPRESSIONS: readonly Compression[] = ["none", "lz4", "zstd", "gzi
  * through this process; `direct` has the destination host read from the source host itself (a key
  * made for this one copy, restricted on the source to the one read command).
  */
-export type Transport = "relay" | "direct";
+export type Transport = "relay" | "direct" | "local";
 
 /**
  * What a copy needs to continue after a crash: every byte below `offset` is synced on the
@@ -58,7 +58,10 @@ export interface CopyRequest {
   onProgress?: (p: CopyProgress) => void;
   /** Default "auto": none when both ends are one host, a fast one across hosts when the tools exist. */
   compression?: Compression | "auto";
-  /** Default "auto": direct when the destination host can reach the source host, else relay. */
+  /**
+   * Default "auto": on one host the whole copy runs there (`local`); across hosts direct when the
+   * destination host can reach the source host, else relay.
+   */
   transport?: Transport | "auto";
   /** The current limit in bytes per second (null: none); read again at least once a second. */
   bpsLimit?: () => number | null;

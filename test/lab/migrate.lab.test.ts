@@ -87,7 +87,10 @@ test("a 64 MiB thick volume migrates host-a → host-b: same bytes, source LV go
   }
   expect((await volumeLvs(hostA)).filter((l) => l.includes(id))).toEqual([]);
   const [m] = await migrationsOf(id);
-  expect(m).toMatchObject({ flow: "generic", state: "success" });
+  // Host to host: host-b read host-a's LV itself, with a key made for this copy only.
+  expect(m).toMatchObject({ flow: "generic", state: "success", transport: "direct" });
+  // ...and that key is gone from host-a's authorized_keys.
+  expect(await sshOk(hostA, ["cat", "/root/.ssh/authorized_keys"])).not.toContain("vms-copy-");
 
   await cinder(svc.endpoint, ["delete", id], { project: "lab" });
 });
