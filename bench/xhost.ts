@@ -100,9 +100,9 @@ export async function measureXhost(ctx: XhostContext): Promise<XhostFigures> {
 }
 
 async function setUp(ctx: XhostContext): Promise<Setup> {
-  const src = await startSshd(ctx.tmp, "src");
+  const src = await startSshd("src");
   ctx.cleanup.add("stop the source sshd", () => src.stop());
-  const dst = await startSshd(ctx.tmp, "dst");
+  const dst = await startSshd("dst");
   ctx.cleanup.add("stop the destination sshd", () => dst.stop());
   const bytes = ctx.sizeMib * MIB;
   const volume = async (name: string, pattern: Pattern | null): Promise<Volume> => {

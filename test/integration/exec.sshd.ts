@@ -164,7 +164,7 @@ export async function startSshd(opts: { user?: string } = {}): Promise<TestSshd>
     "PermitRootLogin prohibit-password",
     `AllowUsers ${username}`,
     "UseDNS no",
-    "MaxSessions 10",
+    "MaxSessions 20",
     "MaxStartups 100",
     "LogLevel ERROR",
   ].join("\n");

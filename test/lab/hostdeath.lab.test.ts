@@ -9,11 +9,12 @@ import { promisify } from "node:util";
 
 import { cinder } from "../helpers/cli";
 import { waitFor } from "../helpers/stack";
-import { labHost, loadLab, sshOk } from "./lab";
+import { labHost, loadLab } from "./lab";
 import {
   createVolume,
   devicePath,
   deviceSha256,
+  fillRandom,
   type LabService,
   migrationSettled,
   show,
@@ -44,15 +45,7 @@ afterAll(async () => {
 test("host-b dies mid-copy: source intact, migration error, temp LV removed once host-b is back", async () => {
   const id = await createVolume(svc, "lvm-a", "dies-mid-copy");
   const src = devicePath("cinder-a", `volume-${id}`);
-  await sshOk(hostA, [
-    "dd",
-    "if=/dev/urandom",
-    `of=${src}`,
-    "bs=1M",
-    "count=64",
-    "oflag=direct",
-    "status=none",
-  ]);
+  await fillRandom(hostA, src);
   const before = await deviceSha256(hostA, src);
   const onB = await volumeLvs(hostB);
 

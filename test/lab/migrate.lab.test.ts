@@ -9,8 +9,10 @@ import {
   createVolume,
   devicePath,
   deviceSha256,
+  fillRandom,
   type LabService,
   listLvs,
+  lvsOfVolumeSettled,
   migrationSettled,
   show,
   startLabService,
@@ -59,15 +61,7 @@ test("a 64 MiB thick volume migrates host-a → host-b: same bytes, source LV go
   const lv = (await listLvs(hostA)).find((l) => l.vg === "cinder-a" && l.name === `volume-${id}`);
   expect(lv?.sizeBytes).toBe(64 << 20);
   expect(lv?.attr.startsWith("-")).toBe(true); // thick
-  await sshOk(hostA, [
-    "dd",
-    "if=/dev/urandom",
-    `of=${src}`,
-    "bs=1M",
-    "count=64",
-    "oflag=direct",
-    "status=none",
-  ]);
+  await fillRandom(hostA, src);
   const before = await deviceSha256(hostA, src);
   const onB = await volumeLvs(hostB);
 
@@ -82,10 +76,7 @@ test("a 64 MiB thick volume migrates host-a → host-b: same bytes, source LV go
   // One new LV on host-b, under the volume's own name: no temp LV left behind.
   expect(newLvs(onB, await volumeLvs(hostB))).toEqual([`cinder-b/volume-${id}`]);
   // The old LV is deleted once the swap is committed (in the background): wait for it.
-  for (let i = 0; i < 60 && (await volumeLvs(hostA)).some((l) => l.includes(id)); i++) {
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  expect((await volumeLvs(hostA)).filter((l) => l.includes(id))).toEqual([]);
+  expect(await lvsOfVolumeSettled(hostA, id)).toEqual([]);
   const [m] = await migrationsOf(id);
   // Host to host: host-b read host-a's LV itself, with a key made for this copy only.
   expect(m).toMatchObject({ flow: "generic", state: "success", transport: "direct" });
@@ -100,16 +91,7 @@ test("a thin volume migrates host-a → host-b sparsely: same bytes, only the wr
   const src = devicePath("cinder-a2", `volume-${id}`);
   expect((await listLvs(hostA)).find((l) => l.name === `volume-${id}`)?.attr.startsWith("V")).toBe(true);
   // 16 MiB of random data in the middle; the rest reads zeros and is not allocated.
-  await sshOk(hostA, [
-    "dd",
-    "if=/dev/urandom",
-    `of=${src}`,
-    "bs=1M",
-    "seek=24",
-    "count=16",
-    "oflag=direct",
-    "status=none",
-  ]);
+  await fillRandom(hostA, src, 16, 24);
   const before = await deviceSha256(hostA, src);
   const onB = await volumeLvs(hostB);
 
@@ -124,10 +106,7 @@ test("a thin volume migrates host-a → host-b sparsely: same bytes, only the wr
   expect(dest?.dataPercent).toBeLessThan(40);
   expect(await deviceSha256(hostB, devicePath("cinder-b2", `volume-${id}`))).toBe(before);
   expect(newLvs(onB, await volumeLvs(hostB))).toEqual([`cinder-b2/volume-${id}`]);
-  for (let i = 0; i < 60 && (await volumeLvs(hostA)).some((l) => l.includes(id)); i++) {
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  expect((await volumeLvs(hostA)).filter((l) => l.includes(id))).toEqual([]);
+  expect(await lvsOfVolumeSettled(hostA, id)).toEqual([]);
 
   await cinder(svc.endpoint, ["delete", id], { project: "lab" });
 });
@@ -139,15 +118,7 @@ test("a native migration between two VGs of host-a moves the LV on the host and 
   const to = from === "lvm-a" ? "lvm-a-thin" : "lvm-a";
   const vg = (b: string): string => (b === "lvm-a" ? "cinder-a" : "cinder-a2");
   const src = devicePath(vg(from), `volume-${id}`);
-  await sshOk(hostA, [
-    "dd",
-    "if=/dev/urandom",
-    `of=${src}`,
-    "bs=1M",
-    "count=64",
-    "oflag=direct",
-    "status=none",
-  ]);
+  await fillRandom(hostA, src);
   const before = await deviceSha256(hostA, src);
 
   const done = await migrate(id, `lab@${to}#${to}`);
@@ -162,8 +133,5 @@ test("a native migration between two VGs of host-a moves the LV on the host and 
 
   // The volume works where it is now: it is deleted from the new VG.
   await cinder(svc.endpoint, ["delete", id], { project: "lab" });
-  for (let i = 0; i < 60 && (await volumeLvs(hostA)).some((l) => l.includes(id)); i++) {
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  expect((await volumeLvs(hostA)).filter((l) => l.includes(id))).toEqual([]);
+  expect(await lvsOfVolumeSettled(hostA, id)).toEqual([]);
 });

@@ -206,6 +206,30 @@ export function devicePath(vg: string, lv: string): string {
   return `/dev/${vg}/${lv}`;
 }
 
+/** Writes `mib` MiB of random data into DEV on HOST at `seekMib` (O_DIRECT, as a guest would). */
+export async function fillRandom(host: LabHost, dev: string, mib = UNIT_MIB, seekMib = 0): Promise<void> {
+  await sshOk(host, [
+    "dd",
+    "if=/dev/urandom",
+    `of=${dev}`,
+    "bs=1M",
+    `seek=${seekMib}`,
+    `count=${mib}`,
+    "oflag=direct",
+    "status=none",
+  ]);
+}
+
+/** The `vg/volume-*` LVs of HOST that belong to volume ID, after waiting up to 30 s for them to go. */
+export async function lvsOfVolumeSettled(host: LabHost, id: string): Promise<string[]> {
+  const mine = async (): Promise<string[]> => (await volumeLvs(host)).filter((l) => l.includes(id));
+  // Deleting the old data runs in the background after the swap: give it time to finish.
+  for (let i = 0; i < 60 && (await mine()).length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return mine();
+}
+
 /** sha256 of the first `bytes` of a device, computed on its host. */
 export async function deviceSha256(host: LabHost, dev: string, bytes = UNIT_BYTES): Promise<string> {
   const out = await sshOk(
