@@ -10,8 +10,8 @@ import { randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 
 import type { Db } from "../db/connection";
-import type { AppConfig } from "../services/common/config";
-import type { Logger } from "../services/common/logger";
+import type { AppConfig } from "../common/config";
+import type { Logger } from "../common/logger";
 import { keystoneRouter } from "../services/keystone";
 import type { Bus } from "../services/rpc/types";
 import { VolumeApi } from "../services/volume/api";

@@ -13,8 +13,8 @@
  */
 import type { NextFunction, Request, Response } from "express";
 
-import type { AppConfig } from "../services/common/config";
-import { NotAuthenticated } from "../services/common/errors";
+import type { AppConfig } from "../common/config";
+import { NotAuthenticated } from "../common/errors";
 import { KeystoneTokenValidator } from "../services/keystone";
 import type { Caller } from "../services/volume/api/caller";
 import { setCaller, urlProjectOf } from "./context";

@@ -5,7 +5,7 @@
  */
 import type { Request } from "express";
 
-import { MalformedRequestBody } from "../services/common/errors";
+import { MalformedRequestBody } from "../common/errors";
 import { BadRequest } from "../services/volume/api/badRequest";
 import type { Caller } from "../services/volume/api/caller";
 import { type ApiVersion, MIN_API_VERSION } from "./microversion";

@@ -6,8 +6,8 @@
  */
 import type { NextFunction, Request, Response } from "express";
 
-import { NotFound, ServiceError } from "../services/common/errors";
-import type { Logger } from "../services/common/logger";
+import { NotFound, ServiceError } from "../common/errors";
+import type { Logger } from "../common/logger";
 import { requestIdOf } from "./context";
 
 const FAULT_NAMES: Readonly<Record<number, string>> = {

@@ -3,7 +3,7 @@
  * cinder/api/openstack/api_version_request.py). The header is `OpenStack-API-Version: volume 3.N`
  * or `volume latest`; without it the request runs at 3.0.
  */
-import { ApiVersionNotSupported, InvalidApiVersionString } from "../services/common/errors";
+import { ApiVersionNotSupported, InvalidApiVersionString } from "../common/errors";
 
 export const API_VERSION_HEADER = "OpenStack-API-Version";
 export const VOLUME_SERVICE = "volume";

@@ -4,7 +4,7 @@
  * the clock starts (a worker keeps them open between copies), so the time is the copy's alone.
  */
 import { RunnerFactory } from "../drivers/exec";
-import { silentLogger } from "../services/common/logger";
+import { silentLogger } from "../common/logger";
 import type { VolumeCopier } from "../services/copy/types";
 import { type EngineRef, type EngineRun, MARKER, type PlainCopyRequest } from "./engine";
 import { timed } from "./measure";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Knex } from "knex";
 
-import type { AttachStatus } from "../services/common/states";
+import type { AttachStatus } from "../common/states";
 import { isUuid } from "./volumes";
 
 export interface AttachmentRow {

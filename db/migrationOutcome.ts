@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 
-import { MigrationState, type MigrationStatus, VolumeStatus } from "../services/common/states";
+import { MigrationState, type MigrationStatus, VolumeStatus } from "../common/states";
 import { updateMigrationIf } from "./migrationRecords";
 import { updateVolumeIf } from "./volumes";
 

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 
 import type { Knex } from "knex";
 
-import type { CopyCheckpoint } from "../services/copy/types";
-import { type MigrationFlow, type MigrationKind, MigrationState } from "../services/common/states";
+import type { CopyCheckpoint } from "../common/checkpoint";
+import { type MigrationFlow, type MigrationKind, MigrationState } from "../common/states";
 import { conditionalUpdate, type Expected } from "./conditional";
 
 /** One attempt to move a volume (table `migrations`). */

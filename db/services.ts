@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 
-import type { ServiceBinary } from "../services/common/states";
+import type { ServiceBinary } from "../common/states";
 
 /** What a volume service reports about one of its pools (Cinder's get_volume_stats pool dict). */
 export interface PoolCapabilities {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Knex } from "knex";
 
-import type { SnapshotStatus } from "../services/common/states";
+import type { SnapshotStatus } from "../common/states";
 import { conditionalUpdate, type Expected } from "./conditional";
 import { isUuid } from "./volumes";
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Knex } from "knex";
 
-import type { AttachStatus, MigrationStatus, VolumeStatus } from "../services/common/states";
+import type { AttachStatus, MigrationStatus, VolumeStatus } from "../common/states";
 import { conditionalUpdate, type Expected } from "./conditional";
 
 export interface VolumeRow {

@@ -1,4 +1,4 @@
-import type { DriverName } from "../services/common/config";
+import type { DriverName } from "../common/config";
 import { LvmDriver } from "./lvm";
 import { RawFileDriver } from "./rawfile";
 import type { DriverDeps, VolumeDriver } from "./types";

@@ -1,5 +1,5 @@
-import type { BackendConfig } from "../services/common/config";
-import type { Logger } from "../services/common/logger";
+import type { BackendConfig } from "../common/config";
+import type { Logger } from "../common/logger";
 import type { PoolCapabilities, ServiceCapabilities } from "../db/services";
 import type { CommandRunner, RunnerSpec } from "./exec/types";
 

@@ -5,7 +5,7 @@
  */
 import { type Request, type Response, Router } from "express";
 
-import { MalformedRequestBody, NoSuchAction } from "../../services/common/errors";
+import { MalformedRequestBody, NoSuchAction } from "../../common/errors";
 import type { MigrationApi } from "../../services/volume/api/migrations";
 import { ctx, jsonBody, type RequestContext } from "../context";
 import { validateCancel, validateSetBandwidthLimit } from "../schemas/migrations";

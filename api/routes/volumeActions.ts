@@ -7,7 +7,7 @@
  */
 import { type Request, type Response, Router } from "express";
 
-import { MalformedRequestBody, NoSuchAction } from "../../services/common/errors";
+import { MalformedRequestBody, NoSuchAction } from "../../common/errors";
 import type { VolumeApi } from "../../services/volume/api";
 import { ctx, jsonBody } from "../context";
 import { adminActions } from "./actions/admin";

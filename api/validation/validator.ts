@@ -12,7 +12,7 @@
  */
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 
-import { ValidationError } from "../../services/common/errors";
+import { ValidationError } from "../../common/errors";
 import { FORMATS } from "./formats";
 import { pyRepr, pyStr } from "./pyrepr";
 

@@ -1,5 +1,5 @@
 /** The admin view of one migration attempt (GET /migrations, GET /migrations/{id}). */
-import { MigrationState } from "../../services/common/states";
+import { MigrationState } from "../../common/states";
 import type { MigrationInfo } from "../../services/volume/api/migrations";
 
 function iso(d: Date | null): string | null {

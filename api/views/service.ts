@@ -3,7 +3,7 @@
  * (cinder/api/v3/services.py with os-extended-services) and os-hosts (cinder/api/contrib/hosts.py).
  */
 import type { ServiceWithState } from "../../db/services";
-import { ServiceBinary } from "../../services/common/states";
+import { ServiceBinary } from "../../common/states";
 import type { Pool } from "../../services/volume/api/discovery";
 import type { RequestContext } from "../context";
 import { cinderTime } from "./common";

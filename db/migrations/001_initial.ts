@@ -8,7 +8,7 @@ import {
   SERVICE_BINARIES,
   SNAPSHOT_STATUSES,
   VOLUME_STATUSES,
-} from "../../services/common/states";
+} from "../../common/states";
 
 /** `col IN (...)` for a CHECK constraint; the lists come from services/common/states.ts. */
 function inList(col: string, values: readonly string[], nullable = false): string {

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 
-import { MIGRATION_KINDS } from "../../services/common/states";
+import { MIGRATION_KINDS } from "../../common/states";
 
 /** A migration attempt can come from os-migrate_volume or from a retype that needs a move. */
 export async function up(knex: Knex): Promise<void> {

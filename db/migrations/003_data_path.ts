@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 
-import { MIGRATION_STATES } from "../../services/common/states";
+import { MIGRATION_STATES } from "../../common/states";
 
 /**
  * The data path (issue 5): a queued state, a per-migration bandwidth limit, the ETA, a cancel

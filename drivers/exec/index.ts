@@ -1,5 +1,5 @@
-import type { BackendConfig } from "../../services/common/config";
-import { type Logger, silentLogger } from "../../services/common/logger";
+import type { BackendConfig } from "../../common/config";
+import { type Logger, silentLogger } from "../../common/logger";
 import { LocalRunner } from "./local";
 import { SshRunner } from "./ssh";
 import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "./types";

@@ -3,7 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 
 import type { Client } from "ssh2";
 
-import type { Logger } from "../../services/common/logger";
+import type { Logger } from "../../common/logger";
 import { PinnedHostKey } from "./hostKeys";
 import { quoteArgv } from "./quote";
 import {

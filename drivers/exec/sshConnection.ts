@@ -8,7 +8,7 @@ import { setTimeout as delay } from "node:timers/promises";
 
 import { Client } from "ssh2";
 
-import type { Logger } from "../../services/common/logger";
+import type { Logger } from "../../common/logger";
 import { type HostKeyCheck, knownHostsCheck, type PinnedHostKey } from "./hostKeys";
 import { SshConnectError } from "./types";
 

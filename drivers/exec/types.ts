@@ -1,6 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 
-import { ErrorCodes, ServiceError } from "../../services/common/errors";
+import { ErrorCodes, ServiceError } from "../../common/errors";
 
 export interface RunOptions {
   /** Kill the command after this long (default 120 s). */

@@ -1,5 +1,5 @@
 import type { ServiceCapabilities } from "../../db/services";
-import { DriverError } from "../../services/common/errors";
+import { DriverError } from "../../common/errors";
 import { checksum } from "../../services/copy/dd";
 import { CommandError } from "../exec/types";
 import type {

@@ -1,4 +1,4 @@
-import { DriverError } from "../../services/common/errors";
+import { DriverError } from "../../common/errors";
 
 /**
  * LVM's own rules for VG and LV names (lvm(8) "VALID NAMES"): letters, digits and `+_.-`, not

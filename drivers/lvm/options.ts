@@ -1,7 +1,7 @@
 import os from "node:os";
 
-import type { BackendConfig } from "../../services/common/config";
-import { Reader } from "../../services/common/configReader";
+import type { BackendConfig } from "../../common/config";
+import { Reader } from "../../common/configReader";
 import { checkLvName, checkVgName } from "./names";
 
 export interface LvmOptions {

@@ -1,4 +1,4 @@
-import { DriverError } from "../../services/common/errors";
+import { DriverError } from "../../common/errors";
 
 /** The argv prefix of every LVM command (Cinder's LVM_CMD_PREFIX): a fixed locale for fixed output. */
 export function lvm(sub: string, ...args: string[]): string[] {

@@ -1,7 +1,7 @@
 import path from "node:path";
 
 import type { ServiceCapabilities } from "../../db/services";
-import { DriverError } from "../../services/common/errors";
+import { DriverError } from "../../common/errors";
 import { checksum } from "../../services/copy/dd";
 import { CommandError } from "../exec/types";
 import type {

@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance, isAxiosError } from "axios";
 
-import type { NovaConfig } from "../common/config";
-import { ErrorCodes, ServiceError } from "../common/errors";
+import type { NovaConfig } from "../../common/config";
+import { ErrorCodes, ServiceError } from "../../common/errors";
 
 /** What a volume worker needs from Nova: the swap of an attached volume (update_server_volume). */
 export interface ComputeClient {

@@ -1,5 +1,5 @@
 import type { CommandRunner } from "../../drivers/exec/types";
-import { VolumeMigrationFailed } from "../common/errors";
+import { VolumeMigrationFailed } from "../../common/errors";
 
 /**
  * The copy engine's old name: DdCopier was the single-stream dd relay that CopyEngine

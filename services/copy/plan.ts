@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 
-import { InvalidInput } from "../common/errors";
+import { InvalidInput } from "../../common/errors";
 import type { CopyCheckpoint } from "./types";
 
 const MiB = 1024 * 1024;

@@ -1,4 +1,7 @@
+import type { CopyCheckpoint } from "../../common/checkpoint";
 import type { CopyEndpoint } from "../../drivers/types";
+
+export type { CopyCheckpoint };
 
 export interface CopyProgress {
   bytesDone: number;
@@ -18,15 +21,6 @@ export const COMPRESSIONS: readonly Compression[] = ["none", "lz4", "zstd", "gzi
  */
 export type Transport = "relay" | "direct" | "local";
 
-/**
- * What a copy needs to continue after a crash: every byte below `offset` is synced on the
- * destination and covered by `state` (the engine's own JSON, e.g. per-segment digests), so the
- * final checksums still cover the whole volume. Stored in migrations.checkpoint.
- */
-export interface CopyCheckpoint {
-  offset: number;
-  state: unknown;
-}
 
 /**
  * How a segment is proven: `readback` (default) reads it back from the destination's disk

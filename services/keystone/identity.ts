@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 
-import { NotAuthenticated, NotFound, PolicyNotAuthorized, ValidationError } from "../common/errors";
+import { NotAuthenticated, NotFound, PolicyNotAuthorized, ValidationError } from "../../common/errors";
 import { verifyPassword } from "./passwords";
 import { TokenCache } from "./tokenCache";
 import { DEFAULT_DOMAIN, type KeystoneProject, type KeystoneUser, type TokenRecord } from "./types";

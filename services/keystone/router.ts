@@ -6,9 +6,9 @@
  */
 import express, { type NextFunction, type Request, type Response, Router } from "express";
 
-import type { AppConfig } from "../common/config";
-import { NotFound, ServiceError, ValidationError } from "../common/errors";
-import type { Logger } from "../common/logger";
+import type { AppConfig } from "../../common/config";
+import { NotFound, ServiceError, ValidationError } from "../../common/errors";
+import type { Logger } from "../../common/logger";
 import { tokenBody, type Urls, v3VersionEntry } from "./documents";
 import { BuiltinKeystone } from "./identity";
 import { loadUsersFile } from "./users";

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 
-import { ConfigError } from "../common/errors";
+import { ConfigError } from "../../common/errors";
 import { parsePasswordHash } from "./passwords";
 import type { KeystoneProject, KeystoneRole, KeystoneUser } from "./types";
 

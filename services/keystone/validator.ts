@@ -7,8 +7,8 @@
  */
 import axios, { type AxiosInstance, type AxiosResponse } from "axios";
 
-import type { KeystoneAuthtokenConfig } from "../common/config";
-import { IdentityUnavailable, NotAuthenticated } from "../common/errors";
+import type { KeystoneAuthtokenConfig } from "../../common/config";
+import { IdentityUnavailable, NotAuthenticated } from "../../common/errors";
 import { TokenCache } from "./tokenCache";
 import type { ValidatedToken } from "./types";
 

@@ -8,8 +8,8 @@ import {
   RpcRemoteError,
   RpcTimeout,
   ServiceError,
-} from "../common/errors";
-import type { Logger } from "../common/logger";
+} from "../../common/errors";
+import type { Logger } from "../../common/logger";
 import type { Bus, CallOptions, Envelope, Reply, RpcArgs, RpcHandlers } from "./types";
 import { DEFAULT_CALL_TIMEOUT_MS } from "./types";
 

@@ -1,4 +1,4 @@
-import type { Logger } from "../common/logger";
+import type { Logger } from "../../common/logger";
 import { MemoryBus } from "./memory";
 import type { Bus } from "./types";
 

@@ -1,5 +1,5 @@
-import { coerceError, RpcRemoteError, RpcTimeout, ServiceError } from "../common/errors";
-import type { Logger } from "../common/logger";
+import { coerceError, RpcRemoteError, RpcTimeout, ServiceError } from "../../common/errors";
+import type { Logger } from "../../common/logger";
 import type { Bus, CallOptions, Envelope, Reply, RpcArgs, RpcHandlers } from "./types";
 import { DEFAULT_CALL_TIMEOUT_MS } from "./types";
 

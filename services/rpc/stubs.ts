@@ -11,7 +11,7 @@
  */
 import type { PoolCapabilities } from "../../db/services";
 import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
-import { SCHEDULER_TOPIC, volumeTopic } from "../common/hosts";
+import { SCHEDULER_TOPIC, volumeTopic } from "../../common/hosts";
 import type { Bus } from "./types";
 
 export interface SchedulerCreateVolume {

@@ -4,11 +4,11 @@ import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { getSnapshot } from "../../db/snapshots";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
-import type { AppConfig } from "../common/config";
-import { coerceError, NoValidBackend } from "../common/errors";
-import { backendOf, poolOf } from "../common/hosts";
-import type { Logger } from "../common/logger";
-import { MigrationState, MigrationStatus, VolumeStatus } from "../common/states";
+import type { AppConfig } from "../../common/config";
+import { coerceError, NoValidBackend } from "../../common/errors";
+import { backendOf, poolOf } from "../../common/hosts";
+import type { Logger } from "../../common/logger";
+import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
 import {
   type SchedulerCreateVolume,
   type SchedulerMigrateVolume,

@@ -2,15 +2,15 @@ import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { getMigration, insertMigration, updateMigrationIf } from "../../db/migrationRecords";
 import { getVolume, noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
-import { coerceError, NoValidBackend, VolumeMigrationFailed } from "../common/errors";
-import { backendOf } from "../common/hosts";
+import { coerceError, NoValidBackend, VolumeMigrationFailed } from "../../common/errors";
+import { backendOf } from "../../common/hosts";
 import {
   IDLE_MIGRATION_STATUSES,
   MigrationKind,
   MigrationState,
   MigrationStatus,
   VolumeStatus,
-} from "../common/states";
+} from "../../common/states";
 import type { SchedulerRetype, VolumeRpc } from "../rpc/stubs";
 import { loadPools } from "./backends";
 import { capabilitiesPass, rankPools } from "./filters";

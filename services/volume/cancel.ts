@@ -1,4 +1,4 @@
-import { MigrationCancelled } from "../common/errors";
+import { MigrationCancelled } from "../../common/errors";
 
 /**
  * What an administrator's cancel (POST /migrations/{id}/action `cancel`) stops a migration with:

@@ -4,9 +4,9 @@ import type { Db } from "../../db/connection";
 import { getMigration, listMigrations, updateMigrationIf } from "../../db/migrationRecords";
 import { getVolume, softDeleteVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { VolumeDriver, VolumeModelUpdate } from "../../drivers/types";
-import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../common/errors";
-import type { Logger } from "../common/logger";
-import { MigrationState, MigrationStatus, VolumeStatus } from "../common/states";
+import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../../common/errors";
+import type { Logger } from "../../common/logger";
+import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
 import { driverVolume } from "./driverViews";
 import { rollBackMigration, type TempVolumeDeps } from "./flows/temp";
 

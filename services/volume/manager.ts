@@ -3,11 +3,11 @@ import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snap
 import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
 import type { CopyEndpoint, VolumeDriver, VolumeModelUpdate } from "../../drivers/types";
 import type { VolumeCopier } from "../copy/types";
-import type { AppConfig, BackendConfig } from "../common/config";
-import { coerceError, VolumeNotFound } from "../common/errors";
-import { backendOf } from "../common/hosts";
-import type { Logger } from "../common/logger";
-import { SnapshotStatus, VolumeStatus } from "../common/states";
+import type { AppConfig, BackendConfig } from "../../common/config";
+import { coerceError, VolumeNotFound } from "../../common/errors";
+import { backendOf } from "../../common/hosts";
+import type { Logger } from "../../common/logger";
+import { SnapshotStatus, VolumeStatus } from "../../common/states";
 import { VolumeRpc, type VolumeMigrateVolume } from "../rpc/stubs";
 import type { Bus, RpcHandlers } from "../rpc/types";
 import type { ComputeClient } from "../compute/nova";

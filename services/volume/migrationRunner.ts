@@ -7,8 +7,8 @@ import {
 } from "../../db/migrationRecords";
 import { getVolume } from "../../db/volumes";
 import type { MigrationDestination } from "../../drivers/types";
-import { coerceError } from "../common/errors";
-import { MigrationFlow, MigrationState, MigrationStatus } from "../common/states";
+import { coerceError } from "../../common/errors";
+import { MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import type { VolumeMigrateVolume, VolumeRpc } from "../rpc/stubs";
 import { cancelledByAdmin } from "./cancel";
 import { finishComputeMigration } from "./completion";

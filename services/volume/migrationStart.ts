@@ -11,8 +11,8 @@ import { getMigration, type MigrationRow, updateMigrationIf } from "../../db/mig
 import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
 import type { VolumeDriver } from "../../drivers/types";
-import type { Logger } from "../common/logger";
-import { AttachStatus, type MigrationFlow, MigrationState, MigrationStatus } from "../common/states";
+import type { Logger } from "../../common/logger";
+import { AttachStatus, type MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import { cancelledByAdmin } from "./cancel";
 import { chooseFlow, typeDiffAllowsDriver } from "./flows/chooseFlow";
 

@@ -5,17 +5,17 @@ import type { MigrationRow } from "../../db/migrationRecords";
 import { listServices } from "../../db/services";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { MigrationDestination } from "../../drivers/types";
-import type { AppConfig, BackendConfig } from "../common/config";
-import { coerceError } from "../common/errors";
-import { backendOf, poolOf } from "../common/hosts";
-import type { Logger } from "../common/logger";
+import type { AppConfig, BackendConfig } from "../../common/config";
+import { coerceError } from "../../common/errors";
+import { backendOf, poolOf } from "../../common/hosts";
+import type { Logger } from "../../common/logger";
 import {
   MigrationFlow,
   MigrationState,
   MigrationStatus,
   ServiceBinary,
   VolumeStatus,
-} from "../common/states";
+} from "../../common/states";
 import type { VolumeRpc } from "../rpc/stubs";
 import { cancelledByAdmin } from "./cancel";
 import { removeTempVolume } from "./flows/temp";

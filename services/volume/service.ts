@@ -1,11 +1,11 @@
 import type { Db } from "../../db/connection";
 import { type RunnerFactory, runnerSpecFor } from "../../drivers/exec";
 import { createDriver } from "../../drivers/registry";
-import type { AppConfig, BackendConfig } from "../common/config";
-import { Heartbeat } from "../common/heartbeat";
-import { volumeTopic } from "../common/hosts";
-import type { Logger } from "../common/logger";
-import { ServiceBinary } from "../common/states";
+import type { AppConfig, BackendConfig } from "../../common/config";
+import { Heartbeat } from "../heartbeat";
+import { volumeTopic } from "../../common/hosts";
+import type { Logger } from "../../common/logger";
+import { ServiceBinary } from "../../common/states";
 import { NovaClient } from "../compute/nova";
 import { CopyEngine } from "../copy/engine";
 import type { VolumeCopier } from "../copy/types";

@@ -4,8 +4,8 @@ import path from "node:path";
 
 import type { Db } from "../../db/connection";
 import { RunnerFactory } from "../../drivers/exec";
-import { type AppConfig, parseConfig } from "../../services/common/config";
-import { silentLogger } from "../../services/common/logger";
+import { type AppConfig, parseConfig } from "../../common/config";
+import { silentLogger } from "../../common/logger";
 import { MemoryBus } from "../../services/rpc/memory";
 import type { Bus } from "../../services/rpc/types";
 import { startSchedulerService } from "../../services/scheduler/service";

@@ -10,8 +10,8 @@ import request from "supertest";
 import { createApp } from "../../api/app";
 import { reportService, type ServiceCapabilities } from "../../db/services";
 import { insertVolume, type NewVolume, type VolumeRow } from "../../db/volumes";
-import { type AppConfig, parseConfig } from "../../services/common/config";
-import { silentLogger } from "../../services/common/logger";
+import { type AppConfig, parseConfig } from "../../common/config";
+import { silentLogger } from "../../common/logger";
 import { MemoryBus } from "../../services/rpc/memory";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 

@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { connect } from "amqplib";
 import type { ChannelModel } from "amqplib";
-import { InvalidVolume, RpcRemoteError, RpcTimeout, VolumeNotFound } from "../../services/common/errors";
-import { silentLogger } from "../../services/common/logger";
+import { InvalidVolume, RpcRemoteError, RpcTimeout, VolumeNotFound } from "../../common/errors";
+import { silentLogger } from "../../common/logger";
 import { AmqpBus, toAmqpUrl } from "../../services/rpc/amqp";
 import { MemoryBus } from "../../services/rpc/memory";
 import type { Bus, RpcArgs } from "../../services/rpc/types";

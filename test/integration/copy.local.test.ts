@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { RunnerFactory } from "../../drivers/exec";
-import { MigrationCancelled, VolumeMigrationFailed } from "../../services/common/errors";
+import { MigrationCancelled, VolumeMigrationFailed } from "../../common/errors";
 import { CopyEngine } from "../../services/copy/engine";
 import type { CopyCheckpoint, CopyProgress } from "../../services/copy/types";
 import {

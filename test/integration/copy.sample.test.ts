@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { LocalRunner } from "../../drivers/exec/local";
-import { silentLogger } from "../../services/common/logger";
+import { silentLogger } from "../../common/logger";
 import { worthCompressing } from "../../services/copy/choose";
 import type { CopyRequest } from "../../services/copy/types";
 

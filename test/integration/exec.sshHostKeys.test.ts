@@ -9,7 +9,7 @@ import {
   SshRunner,
   type SshRunnerOptions,
 } from "../../drivers/exec";
-import { silentLogger } from "../../services/common/logger";
+import { silentLogger } from "../../common/logger";
 import { startSshd, type TestSshd } from "./exec.sshd";
 
 let sshd: TestSshd;

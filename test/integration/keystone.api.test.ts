@@ -11,8 +11,8 @@ import request from "supertest";
 
 import { createApp } from "../../api/app";
 import { reportService } from "../../db/services";
-import { parseConfig } from "../../services/common/config";
-import { silentLogger } from "../../services/common/logger";
+import { parseConfig } from "../../common/config";
+import { silentLogger } from "../../common/logger";
 import { hashPassword } from "../../services/keystone";
 import { MemoryBus } from "../../services/rpc/memory";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";

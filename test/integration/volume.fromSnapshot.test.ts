@@ -7,8 +7,8 @@ import request from "supertest";
 import { createApp } from "../../api/app";
 import { getSnapshot } from "../../db/snapshots";
 import { getVolume, type VolumeRow } from "../../db/volumes";
-import type { AppConfig } from "../../services/common/config";
-import { silentLogger } from "../../services/common/logger";
+import type { AppConfig } from "../../common/config";
+import { silentLogger } from "../../common/logger";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { type InProcessStack, startInProcessStack, twoBackendConfig, waitFor } from "../helpers/stack";
 

@@ -15,8 +15,8 @@ import request from "supertest";
 
 import { createApp } from "../../api/app";
 import { insertVolume, type VolumeRow } from "../../db/volumes";
-import type { AppConfig } from "../../services/common/config";
-import { silentLogger } from "../../services/common/logger";
+import type { AppConfig } from "../../common/config";
+import { silentLogger } from "../../common/logger";
 import type { CopyRequest, VolumeCopier } from "../../services/copy/types";
 import { VolumeRpc } from "../../services/rpc/stubs";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";

@@ -6,7 +6,7 @@ import path from "node:path";
 
 import { getMigration, insertMigration, listMigrations } from "../../db/migrationRecords";
 import { getVolume, insertVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import type { AppConfig } from "../../services/common/config";
+import type { AppConfig } from "../../common/config";
 import { SchedulerRpc } from "../../services/rpc/stubs";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { type InProcessStack, startInProcessStack, twoBackendConfig, waitFor } from "../helpers/stack";

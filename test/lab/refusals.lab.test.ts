@@ -7,8 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { parseConfig } from "../../services/common/config";
-import { silentLogger } from "../../services/common/logger";
+import { parseConfig } from "../../common/config";
+import { silentLogger } from "../../common/logger";
 import { runnerSpecFor } from "../../drivers/exec";
 import { SshRunner } from "../../drivers/exec/ssh";
 import { isSshConnectFailure, type CommandRunner } from "../../drivers/exec/types";

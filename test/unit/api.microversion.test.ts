@@ -1,7 +1,7 @@
 /** Microversion negotiation and noauth token parsing. */
 import { authenticate } from "../../api/auth";
 import { ApiVersion, negotiate } from "../../api/microversion";
-import { parseConfig } from "../../services/common/config";
+import { parseConfig } from "../../common/config";
 
 describe("negotiate", () => {
   test.each([

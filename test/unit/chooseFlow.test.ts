@@ -1,4 +1,4 @@
-import { MigrationFlow } from "../../services/common/states";
+import { MigrationFlow } from "../../common/states";
 import { chooseFlow, typeDiffAllowsDriver } from "../../services/volume/flows/chooseFlow";
 
 describe("chooseFlow (Cinder's migrate_volume and _can_use_driver_migration truth table)", () => {

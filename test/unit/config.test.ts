@@ -1,5 +1,5 @@
-import { parseConfig } from "../../services/common/config";
-import { ConfigError } from "../../services/common/errors";
+import { parseConfig } from "../../common/config";
+import { ConfigError } from "../../common/errors";
 
 const base = `
 [DEFAULT]

@@ -1,4 +1,4 @@
-import { appendPool, backendOf, parseHost, poolOf, volumeTopic } from "../../services/common/hosts";
+import { appendPool, backendOf, parseHost, poolOf, volumeTopic } from "../../common/hosts";
 
 test.each([
   ["node@lvm#pool", { host: "node", backend: "lvm", pool: "pool" }],

@@ -3,7 +3,7 @@ import {
   NotFound,
   PolicyNotAuthorized,
   ValidationError,
-} from "../../services/common/errors";
+} from "../../common/errors";
 import { BuiltinKeystone, hashPassword, parseUsers, UserDirectory } from "../../services/keystone";
 
 let now = Date.parse("2030-01-01T00:00:00Z");

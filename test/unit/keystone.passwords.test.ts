@@ -1,4 +1,4 @@
-import { ConfigError } from "../../services/common/errors";
+import { ConfigError } from "../../common/errors";
 import { hashPassword, parseUsers, stableId, verifyPassword } from "../../services/keystone";
 import { parsePasswordHash } from "../../services/keystone/passwords";
 

@@ -1,7 +1,7 @@
 import type { AxiosInstance } from "axios";
 
-import type { KeystoneAuthtokenConfig } from "../../services/common/config";
-import { IdentityUnavailable, NotAuthenticated } from "../../services/common/errors";
+import type { KeystoneAuthtokenConfig } from "../../common/config";
+import { IdentityUnavailable, NotAuthenticated } from "../../common/errors";
 import { identityV3Url, KeystoneTokenValidator } from "../../services/keystone";
 
 const config: KeystoneAuthtokenConfig = {

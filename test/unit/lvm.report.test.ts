@@ -1,4 +1,4 @@
-import { DriverError } from "../../services/common/errors";
+import { DriverError } from "../../common/errors";
 import { checkLvName, checkVgName, devicePath } from "../../drivers/lvm/names";
 import { isNotFound, lvm, parseLvs, parseVgs } from "../../drivers/lvm/report";
 

@@ -5,8 +5,8 @@
  * disabled (or frozen) when all (any) of them are; it has no row of its own to be updated.
  */
 import { listServices, type ServiceWithState } from "../../../db/services";
-import { InvalidInput, NotFound } from "../../common/errors";
-import { ServiceBinary } from "../../common/states";
+import { InvalidInput, NotFound } from "../../../common/errors";
+import { ServiceBinary } from "../../../common/states";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import { boolParam, type VolumeApiOptions } from "./lookup";
 

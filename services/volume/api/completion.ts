@@ -6,7 +6,7 @@
  */
 import { listAttachments } from "../../../db/attachments";
 import type { VolumeRow } from "../../../db/volumes";
-import { InvalidVolume } from "../../common/errors";
+import { InvalidVolume } from "../../../common/errors";
 import { VolumeRpc } from "../../rpc/stubs";
 import { attachVolume, detachVolume } from "./attach";
 import { AdminPolicy, authorize, type Caller } from "./caller";

@@ -7,8 +7,8 @@
 import { listServices, type ServiceWithState } from "../../../db/services";
 import { snapshotUsageOnHost } from "../../../db/snapshots";
 import { volumeUsageOnHost } from "../../../db/volumes";
-import { NotFound } from "../../common/errors";
-import { ServiceBinary } from "../../common/states";
+import { NotFound } from "../../../common/errors";
+import { ServiceBinary } from "../../../common/states";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import { type Cluster, listClusters, showCluster } from "./clusters";
 import { boolParam, type VolumeApiOptions } from "./lookup";

@@ -6,8 +6,8 @@
  */
 import { updateVolumeIf, type VolumeRow } from "../../../db/volumes";
 import { getVolumeType } from "../../../db/volumeTypes";
-import { InvalidInput, InvalidVolume } from "../../common/errors";
-import { VolumeStatus } from "../../common/states";
+import { InvalidInput, InvalidVolume } from "../../../common/errors";
+import { VolumeStatus } from "../../../common/states";
 import { VolumeRpc } from "../../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
 import { provisionFilterOnSize } from "./typeRules";

@@ -5,9 +5,9 @@
 import type { Db } from "../../../db/connection";
 import { getSnapshot, type SnapshotRow } from "../../../db/snapshots";
 import { getVolume, type VolumeRow } from "../../../db/volumes";
-import type { AppConfig } from "../../common/config";
-import { SnapshotNotFound, VolumeNotFound } from "../../common/errors";
-import type { Logger } from "../../common/logger";
+import type { AppConfig } from "../../../common/config";
+import { SnapshotNotFound, VolumeNotFound } from "../../../common/errors";
+import type { Logger } from "../../../common/logger";
 import type { Bus } from "../../rpc/types";
 import { BadRequest } from "./badRequest";
 import type { Caller } from "./caller";

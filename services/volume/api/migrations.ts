@@ -12,9 +12,9 @@ import {
   queuePositions,
   updateMigrationIf,
 } from "../../../db/migrationRecords";
-import { ErrorCodes, InvalidInput, NotFound, PolicyNotAuthorized, ServiceError } from "../../common/errors";
-import { backendOf } from "../../common/hosts";
-import { MIGRATION_STATES, MigrationFlow, MigrationState } from "../../common/states";
+import { ErrorCodes, InvalidInput, NotFound, PolicyNotAuthorized, ServiceError } from "../../../common/errors";
+import { backendOf } from "../../../common/hosts";
+import { MIGRATION_STATES, MigrationFlow, MigrationState } from "../../../common/states";
 import type { Caller } from "./caller";
 import { boolParam, type VolumeApiOptions } from "./lookup";
 

@@ -10,8 +10,8 @@
  * stay `starting` forever.
  */
 import { updateVolumeIf, type VolumeRow } from "../../../db/volumes";
-import { InvalidInput, InvalidVolume } from "../../common/errors";
-import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
+import { InvalidInput, InvalidVolume } from "../../../common/errors";
+import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../../common/states";
 import { SchedulerRpc } from "../../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
 import { isMultiattachType, provisionFilterOnSize, typeByNameOrId } from "./typeRules";

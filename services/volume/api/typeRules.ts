@@ -5,7 +5,7 @@
 import type { Db } from "../../../db/connection";
 import { findVolumeType, type VolumeType } from "../../../db/volumeTypes";
 import { isUuid } from "../../../db/volumes";
-import { InvalidInput, NotFound, VolumeTypeNotFound } from "../../common/errors";
+import { InvalidInput, NotFound, VolumeTypeNotFound } from "../../../common/errors";
 
 /**
  * Cinder's `get_by_name_or_id` with an elevated context (private types included): a uuid-like

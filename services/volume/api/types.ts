@@ -10,7 +10,7 @@ import {
   softDeleteVolumeType,
   type VolumeType,
 } from "../../../db/volumeTypes";
-import { NotFound, VolumeTypeExists, VolumeTypeNotFound } from "../../common/errors";
+import { NotFound, VolumeTypeExists, VolumeTypeNotFound } from "../../../common/errors";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";

@@ -4,7 +4,7 @@
  * the metadata keys Cinder keeps as admin metadata.
  */
 import type { VolumeRow } from "../../../db/volumes";
-import { IDLE_MIGRATION_STATUSES } from "../../common/states";
+import { IDLE_MIGRATION_STATUSES } from "../../../common/states";
 
 /** migration_status as Cinder stores it: a temp volume's is `target:<source id>`. */
 export function cinderMigrationStatus(

@@ -1,4 +1,4 @@
-import { MigrationFlow } from "../../common/states";
+import { MigrationFlow } from "../../../common/states";
 
 export interface FlowInputs {
   /** The volume has attachments (in-use): only Nova can move it (swap volume). */

@@ -1,7 +1,7 @@
 import { readControls, updateMigrationIf } from "../../../db/migrationRecords";
 import type { VolumeRow } from "../../../db/volumes";
-import { VolumeMigrationFailed } from "../../common/errors";
-import { MigrationState } from "../../common/states";
+import { VolumeMigrationFailed } from "../../../common/errors";
+import { MigrationState } from "../../../common/states";
 import { abortedError, cancelledByAdmin } from "../cancel";
 import type { CopyCheckpoint } from "../../copy/types";
 import { driverVolume } from "../driverViews";

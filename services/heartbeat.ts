@@ -1,8 +1,8 @@
-import type { Db } from "../../db/connection";
-import { reportService, type ServiceCapabilities } from "../../db/services";
-import { coerceError } from "./errors";
-import type { Logger } from "./logger";
-import type { ServiceBinary } from "./states";
+import type { Db } from "../db/connection";
+import { reportService, type ServiceCapabilities } from "../db/services";
+import { coerceError } from "../common/errors";
+import type { Logger } from "../common/logger";
+import type { ServiceBinary } from "../common/states";
 
 export interface HeartbeatOptions {
   db: Db;
