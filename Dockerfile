@@ -5,5 +5,5 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-fund --no-audit
 COPY . .
-ENTRYPOINT ["npx", "tsx", "services/main/index.ts"]
+ENTRYPOINT ["npx", "tsx", "main/index.ts"]
 CMD ["all", "--config", "/etc/cinder/cinder.conf"]

@@ -18,7 +18,7 @@ export function startProcess(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; readyLine?: RegExp } = {},
 ): Promise<ServiceProcess> {
-  const child = spawn(TSX, [path.join(ROOT, "services/main/index.ts"), ...args], {
+  const child = spawn(TSX, [path.join(ROOT, "main/index.ts"), ...args], {
     cwd: ROOT,
     env: { ...process.env, VMS_LOG_LEVEL: process.env["VMS_LOG_LEVEL"] ?? "info", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,6 @@
 /**
  * The service as an operator runs it, against the lab's storage hosts: one all-in-one process
- * (tsx services/main/index.ts all) on its embedded database and in-process bus, four LVM backends
+ * (tsx main/index.ts all) on its embedded database and in-process bus, four LVM backends
  * reached over SSH with the lab's keys and known_hosts. Lab tests run inside the lab's network
  * namespace, where this machine's PostgreSQL and RabbitMQ are out of reach.
  */

@@ -6,16 +6,16 @@
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 
-import { createApp } from "../../api/app";
-import { type Db, migrateLatest, openDatabase } from "../../db/connection";
-import { RunnerFactory } from "../../drivers/exec";
-import { type AppConfig, loadConfigFile } from "../../common/config";
-import { ConfigError, coerceError } from "../../common/errors";
-import { createLogger, type Logger } from "../../common/logger";
-import { createBus } from "../rpc";
-import type { Bus } from "../rpc/types";
-import { startSchedulerService } from "../scheduler/service";
-import { type RunningService, startVolumeService } from "../volume/service";
+import { createApp } from "../api/app";
+import { type Db, migrateLatest, openDatabase } from "../db/connection";
+import { RunnerFactory } from "../drivers/exec";
+import { type AppConfig, loadConfigFile } from "../common/config";
+import { ConfigError, coerceError } from "../common/errors";
+import { createLogger, type Logger } from "../common/logger";
+import { createBus } from "../services/rpc";
+import type { Bus } from "../services/rpc/types";
+import { startSchedulerService } from "../services/scheduler/service";
+import { type RunningService, startVolumeService } from "../services/volume/service";
 
 const MODES = ["all", "api", "scheduler", "volume"] as const;
 type Mode = (typeof MODES)[number];
