@@ -16,7 +16,7 @@ import type { NextFunction, Request, Response } from "express";
 import type { AppConfig } from "../common/config";
 import { NotAuthenticated } from "../common/errors";
 import { KeystoneTokenValidator } from "../services/keystone";
-import type { Caller } from "../services/volume/api/caller";
+import type { Caller } from "../services/volumeApi/caller";
 import { setCaller, urlProjectOf } from "./context";
 
 export const OSC_NOAUTH_TOKEN = "notused";

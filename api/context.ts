@@ -6,8 +6,8 @@
 import type { Request } from "express";
 
 import { MalformedRequestBody } from "../common/errors";
-import { BadRequest } from "../services/volume/api/badRequest";
-import type { Caller } from "../services/volume/api/caller";
+import { BadRequest } from "../services/volumeApi/badRequest";
+import type { Caller } from "../services/volumeApi/caller";
 import { type ApiVersion, MIN_API_VERSION } from "./microversion";
 
 export interface RequestContext extends Caller {

@@ -4,7 +4,7 @@
  */
 import { type NextFunction, type Request, type Response, Router } from "express";
 
-import type { DiscoveryApi } from "../../services/volume/api/discovery";
+import type { DiscoveryApi } from "../../services/volumeApi/discoveryApi";
 import { ctx, type RequestContext } from "../context";
 import { clusterDetail, clusterSummary } from "../views/cluster";
 import { param, query } from "./params";

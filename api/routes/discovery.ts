@@ -1,7 +1,7 @@
 /** Admin discovery: scheduler-stats/get_pools, os-services, os-hosts, clusters. */
 import { type Request, type Response, Router } from "express";
 
-import type { DiscoveryApi } from "../../services/volume/api/discovery";
+import type { DiscoveryApi } from "../../services/volumeApi/discoveryApi";
 import { ctx } from "../context";
 import { hostView, poolView, serviceView } from "../views/service";
 import { clustersRouter } from "./clusters";

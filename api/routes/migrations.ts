@@ -6,7 +6,7 @@
 import { type Request, type Response, Router } from "express";
 
 import { MalformedRequestBody, NoSuchAction } from "../../common/errors";
-import type { MigrationApi } from "../../services/volume/api/migrations";
+import type { MigrationApi } from "../../services/volumeApi/migrationApi";
 import { ctx, jsonBody, type RequestContext } from "../context";
 import { validateCancel, validateSetBandwidthLimit } from "../schemas/migrations";
 import { migrationView } from "../views/migration";

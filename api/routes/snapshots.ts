@@ -1,8 +1,8 @@
 /** /snapshots: list, detail, create, show, delete (cinder/api/v3/snapshots.py). */
 import { type Request, type Response, Router } from "express";
 
-import { BadRequest } from "../../services/volume/api/badRequest";
-import type { SnapshotApi } from "../../services/volume/api/snapshots";
+import { BadRequest } from "../../services/volumeApi/badRequest";
+import type { SnapshotApi } from "../../services/volumeApi/snapshotApi";
 import { ctx, jsonBody } from "../context";
 import { toBool } from "../schemas/parameterTypes";
 import { validateCreateSnapshot } from "../schemas/snapshots";

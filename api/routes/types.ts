@@ -1,7 +1,7 @@
 /** /types: list, show, create, delete (cinder/api/v3/types.py, cinder/api/contrib/types_manage.py). */
 import { type Request, type Response, Router } from "express";
 
-import type { TypeApi } from "../../services/volume/api/types";
+import type { TypeApi } from "../../services/volumeApi/volumeTypeApi";
 import { ctx, jsonBody } from "../context";
 import { toBool } from "../schemas/parameterTypes";
 import { validateCreateType } from "../schemas/types";

@@ -8,7 +8,7 @@
 import { type Request, type Response, Router } from "express";
 
 import { MalformedRequestBody, NoSuchAction } from "../../common/errors";
-import type { VolumeApi } from "../../services/volume/api";
+import type { VolumeApi } from "../../services/volumeApi/volumeApi";
 import { ctx, jsonBody } from "../context";
 import { adminActions } from "./actions/admin";
 import type { Action } from "./actions/types";

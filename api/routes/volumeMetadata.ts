@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 
 import { type Request, type Response, Router } from "express";
 
-import type { VolumeApi } from "../../services/volume/api";
-import { BadRequest } from "../../services/volume/api/badRequest";
+import type { VolumeApi } from "../../services/volumeApi/volumeApi";
+import { BadRequest } from "../../services/volumeApi/badRequest";
 import { ctx, jsonBody, type RequestContext } from "../context";
 import { validateMetadata, validateMetadataItem } from "../schemas/volumeMetadata";
 import { metadataOf, param } from "./params";

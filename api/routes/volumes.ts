@@ -1,8 +1,8 @@
 /** /volumes: list, detail, create, show, update, delete (cinder/api/v3/volumes.py). */
 import { type Request, type Response, Router } from "express";
 
-import { BadRequest } from "../../services/volume/api/badRequest";
-import type { CreateVolumeRequest, UpdateVolumeRequest, VolumeApi } from "../../services/volume/api";
+import { BadRequest } from "../../services/volumeApi/badRequest";
+import type { CreateVolumeRequest, UpdateVolumeRequest, VolumeApi } from "../../services/volumeApi/volumeApi";
 import { ctx, jsonBody } from "../context";
 import { validateCreateVolume, validateUpdateVolume } from "../schemas/volumes";
 import { volumeCore, volumeDetail, volumeSummary } from "../views/volume";

@@ -1,5 +1,5 @@
 /** The cluster views (cinder/api/v3/views/clusters.py): summary, detail, and replication from 3.26. */
-import type { Cluster } from "../../services/volume/api/clusters";
+import type { Cluster } from "../../services/volumeApi/clusterApi";
 import { cinderTime } from "./common";
 
 /** Cinder's `_normalize`: a missing date is an empty string, not null. */

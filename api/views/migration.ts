@@ -1,6 +1,6 @@
 /** The admin view of one migration attempt (GET /migrations, GET /migrations/{id}). */
 import { MigrationState } from "../../common/states";
-import type { MigrationInfo } from "../../services/volume/api/migrations";
+import type { MigrationInfo } from "../../services/volumeApi/migrationApi";
 
 function iso(d: Date | null): string | null {
   return d === null ? null : new Date(d).toISOString();

@@ -4,7 +4,7 @@
  */
 import type { ServiceWithState } from "../../db/services";
 import { ServiceBinary } from "../../common/states";
-import type { Pool } from "../../services/volume/api/discovery";
+import type { Pool } from "../../services/volumeApi/discoveryApi";
 import type { RequestContext } from "../context";
 import { cinderTime } from "./common";
 

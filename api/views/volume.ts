@@ -6,8 +6,8 @@
  */
 import type { AttachmentRow } from "../../db/attachments";
 import type { VolumeRow } from "../../db/volumes";
-import type { VolumeDetails } from "../../services/volume/api";
-import { cinderMigrationStatus } from "../../services/volume/api/volumeState";
+import type { VolumeDetails } from "../../services/volumeApi/volumeApi";
+import { cinderMigrationStatus } from "../../services/volumeApi/volumeState";
 import type { RequestContext } from "../context";
 import { cinderTime, resourceLinks } from "./common";
 

@@ -11,7 +11,7 @@ import { coerceError } from "../../common/errors";
 import { MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import type { VolumeMigrateVolume, VolumeRpc } from "../rpc/stubs";
 import { cancelledByAdmin } from "./cancel";
-import { finishComputeMigration } from "./completion";
+import { finishComputeMigration } from "./swapRows";
 import { runComputeMigration } from "./flows/compute";
 import { runDriverMigration } from "./flows/driverNative";
 import { runGenericMigration } from "./flows/generic";

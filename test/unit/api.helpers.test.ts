@@ -1,7 +1,7 @@
 /** Small pure pieces of the volume API whose exact behaviour matters to clients. */
 import { metadataEtag } from "../../api/routes/volumeMetadata";
-import { completionError } from "../../services/volume/api/completion";
-import { cinderMigrationStatus, isMigrating, userMetadata } from "../../services/volume/api/volumeState";
+import { completionError } from "../../services/volumeApi/completionAction";
+import { cinderMigrationStatus, isMigrating, userMetadata } from "../../services/volumeApi/volumeState";
 
 describe("metadataEtag: md5 of Python's json.dumps({'metadata': …}), as Cinder computes it", () => {
   // Expected values computed with CPython's json.dumps and hashlib.md5.

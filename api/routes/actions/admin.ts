@@ -2,7 +2,7 @@
  * The admin actions (cinder/api/contrib/admin_actions.py): os-migrate_volume,
  * os-migrate_volume_completion, os-reset_status, os-force_delete, os-force_detach.
  */
-import { completionError } from "../../../services/volume/api/completion";
+import { completionError } from "../../../services/volumeApi/completionAction";
 import {
   MIGRATE_CLUSTER_VERSION,
   validateForceDelete,

@@ -1,4 +1,4 @@
-import type { VolumeApi } from "../../../services/volume/api";
+import type { VolumeApi } from "../../../services/volumeApi/volumeApi";
 import type { RequestContext } from "../../context";
 
 /** What an action answers when it is not Cinder's usual 202 with an empty body. */

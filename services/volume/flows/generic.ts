@@ -8,7 +8,7 @@ import type { Logger } from "../../../common/logger";
 import { VolumeStatus } from "../../../common/states";
 import type { VolumeCopier } from "../../copy/types";
 import type { VolumeRpc } from "../../rpc/stubs";
-import { completeMigration, deleteRetiredSource } from "../completion";
+import { completeMigration, deleteRetiredSource } from "../swapRows";
 import { createTempVolume, makeTempVolumeReady, rollBackMigration } from "./temp";
 import { copyAndVerify } from "./copyStep";
 

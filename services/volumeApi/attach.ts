@@ -13,10 +13,10 @@ import {
   getAttachment,
   insertAttachment,
   listAttachments,
-} from "../../../db/attachments";
-import { lockVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
-import { InvalidInput, InvalidVolume, VolumeNotFound } from "../../../common/errors";
-import { AttachStatus, MigrationStatus, VolumeStatus } from "../../../common/states";
+} from "../../db/attachments";
+import { lockVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { InvalidInput, InvalidVolume, VolumeNotFound } from "../../common/errors";
+import { AttachStatus, MigrationStatus, VolumeStatus } from "../../common/states";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import { ConflictNovaUsingAttachment } from "./conflict";

@@ -1,4 +1,4 @@
-import { ErrorCodes, ServiceError } from "../../../common/errors";
+import { ErrorCodes, ServiceError } from "../../common/errors";
 
 /**
  * Cinder's ConflictNovaUsingAttachment (409, bug #2004555): a user may not delete an attachment

@@ -12,19 +12,19 @@ import { findVolumeType, listVolumeTypes, type VolumeType } from "../../db/volum
 import { InternalError, InvalidInput, NotFound, VolumeTypeNotFound } from "../../common/errors";
 import { ServiceBinary, VolumeStatus } from "../../common/states";
 import { SchedulerRpc } from "../rpc/stubs";
-import { type AttachRequest, attachVolume, detachVolume } from "./api/attach";
-import { BadRequest } from "./api/badRequest";
-import type { Caller } from "./api/caller";
-import { type CompletionRequest, migrateVolumeCompletion } from "./api/completion";
-import { snapshotSource } from "./api/createSource";
-import { deleteVolume } from "./api/delete";
-import { extendVolume } from "./api/extend";
-import { boolParam, findVolume, type VolumeApiOptions } from "./api/lookup";
-import { type MigrateRequest, migrateVolume } from "./api/migrate";
-import { beginDetaching, reserveVolume, rollDetaching, unreserveVolume } from "./api/reservation";
-import { resetStatus, type ResetStatusRequest } from "./api/resetStatus";
-import { type RetypeRequest, retypeVolume } from "./api/retype";
-import { isMultiattachType } from "./api/typeRules";
+import { type AttachRequest, attachVolume, detachVolume } from "./attach";
+import { BadRequest } from "./badRequest";
+import type { Caller } from "./caller";
+import { type CompletionRequest, migrateVolumeCompletion } from "./completionAction";
+import { snapshotSource } from "./createSource";
+import { deleteVolume } from "./delete";
+import { extendVolume } from "./extend";
+import { boolParam, findVolume, type VolumeApiOptions } from "./lookup";
+import { type MigrateRequest, migrateVolume } from "./migrate";
+import { beginDetaching, reserveVolume, rollDetaching, unreserveVolume } from "./reservation";
+import { resetStatus, type ResetStatusRequest } from "./resetStatus";
+import { type RetypeRequest, retypeVolume } from "./retype";
+import { isMultiattachType } from "./typeRules";
 import {
   changeMetadata,
   type MetadataChange,
@@ -32,17 +32,17 @@ import {
   updateReadonlyFlag,
   updateVolume,
   type UpdateVolumeRequest,
-} from "./api/update";
-import { userMetadata } from "./api/volumeState";
+} from "./update";
+import { userMetadata } from "./volumeState";
 
-export type { AttachRequest } from "./api/attach";
-export type { Caller } from "./api/caller";
-export type { CompletionRequest } from "./api/completion";
-export type { VolumeApiOptions } from "./api/lookup";
-export type { MigrateRequest } from "./api/migrate";
-export type { ResetStatusRequest } from "./api/resetStatus";
-export type { RetypeRequest } from "./api/retype";
-export type { MetadataChange, UpdateVolumeRequest } from "./api/update";
+export type { AttachRequest } from "./attach";
+export type { Caller } from "./caller";
+export type { CompletionRequest } from "./completionAction";
+export type { VolumeApiOptions } from "./lookup";
+export type { MigrateRequest } from "./migrate";
+export type { ResetStatusRequest } from "./resetStatus";
+export type { RetypeRequest } from "./retype";
+export type { MetadataChange, UpdateVolumeRequest } from "./update";
 
 /** A volume with what its view needs: its type (for the name) and its attachments. */
 export interface VolumeDetails {

@@ -9,10 +9,10 @@
  * retype moves the volume at all, and a row recorded here for a retype that does not move would
  * stay `starting` forever.
  */
-import { updateVolumeIf, type VolumeRow } from "../../../db/volumes";
-import { InvalidInput, InvalidVolume } from "../../../common/errors";
-import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../../common/states";
-import { SchedulerRpc } from "../../rpc/stubs";
+import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { InvalidInput, InvalidVolume } from "../../common/errors";
+import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
+import { SchedulerRpc } from "../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
 import { isMultiattachType, provisionFilterOnSize, typeByNameOrId } from "./typeRules";
 

@@ -1,4 +1,4 @@
-import { ErrorCodes, ServiceError } from "../../../common/errors";
+import { ErrorCodes, ServiceError } from "../../common/errors";
 
 /**
  * A 400 whose message Cinder sends without a prefix (webob HTTPBadRequest explanations and

@@ -7,20 +7,20 @@
  */
 import type { Knex } from "knex";
 
-import { insertMigration, type MigrationRow } from "../../../db/migrationRecords";
-import { recordMigrationFailure } from "../../../db/migrationOutcome";
-import { listServices } from "../../../db/services";
-import { noSnapshots, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
-import { coerceError, InvalidHost, InvalidInput, InvalidVolume } from "../../../common/errors";
-import { backendOf, poolOf } from "../../../common/hosts";
+import { insertMigration, type MigrationRow } from "../../db/migrationRecords";
+import { recordMigrationFailure } from "../../db/migrationOutcome";
+import { listServices } from "../../db/services";
+import { noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { coerceError, InvalidHost, InvalidInput, InvalidVolume } from "../../common/errors";
+import { backendOf, poolOf } from "../../common/hosts";
 import {
   IDLE_MIGRATION_STATUSES,
   MigrationState,
   MigrationStatus,
   ServiceBinary,
   VolumeStatus,
-} from "../../../common/states";
-import { SchedulerRpc } from "../../rpc/stubs";
+} from "../../common/states";
+import { SchedulerRpc } from "../rpc/stubs";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";
 

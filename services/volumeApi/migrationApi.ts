@@ -11,10 +11,10 @@ import {
   type MigrationRow,
   queuePositions,
   updateMigrationIf,
-} from "../../../db/migrationRecords";
-import { ErrorCodes, InvalidInput, NotFound, PolicyNotAuthorized, ServiceError } from "../../../common/errors";
-import { backendOf } from "../../../common/hosts";
-import { MIGRATION_STATES, MigrationFlow, MigrationState } from "../../../common/states";
+} from "../../db/migrationRecords";
+import { ErrorCodes, InvalidInput, NotFound, PolicyNotAuthorized, ServiceError } from "../../common/errors";
+import { backendOf } from "../../common/hosts";
+import { MIGRATION_STATES, MigrationFlow, MigrationState } from "../../common/states";
 import type { Caller } from "./caller";
 import { boolParam, type VolumeApiOptions } from "./lookup";
 

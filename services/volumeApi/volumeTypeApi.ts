@@ -9,8 +9,8 @@ import {
   listVolumeTypes,
   softDeleteVolumeType,
   type VolumeType,
-} from "../../../db/volumeTypes";
-import { NotFound, VolumeTypeExists, VolumeTypeNotFound } from "../../../common/errors";
+} from "../../db/volumeTypes";
+import { NotFound, VolumeTypeExists, VolumeTypeNotFound } from "../../common/errors";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";

@@ -9,11 +9,11 @@ import {
   type SnapshotRow,
   softDeleteSnapshot,
   updateSnapshotIf,
-} from "../../../db/snapshots";
-import { getVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
-import { InvalidSnapshot, InvalidVolume } from "../../../common/errors";
-import { IDLE_MIGRATION_STATUSES, SnapshotStatus, VolumeStatus } from "../../../common/states";
-import { VolumeRpc } from "../../rpc/stubs";
+} from "../../db/snapshots";
+import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { InvalidSnapshot, InvalidVolume } from "../../common/errors";
+import { IDLE_MIGRATION_STATUSES, SnapshotStatus, VolumeStatus } from "../../common/states";
+import { VolumeRpc } from "../rpc/stubs";
 import type { Caller } from "./caller";
 import { boolParam, findSnapshot, findVolume, type VolumeApiOptions } from "./lookup";
 import { isMigrating } from "./volumeState";

@@ -3,7 +3,7 @@
  * policies itself (as cinder/volume/api.py does) so the order "look up, then authorise" stays in
  * one place.
  */
-import { PolicyNotAuthorized } from "../../../common/errors";
+import { PolicyNotAuthorized } from "../../common/errors";
 
 export interface Caller {
   userId: string;
