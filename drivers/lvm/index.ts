@@ -1,6 +1,6 @@
 import type { ServiceCapabilities } from "../../db/services";
 import { DriverError } from "../../common/errors";
-import { checksum } from "../../services/copy/dd";
+import { checksum } from "../checksum";
 import { CommandError } from "../exec/types";
 import type {
   CopyEndpoint,

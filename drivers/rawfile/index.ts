@@ -2,7 +2,7 @@ import path from "node:path";
 
 import type { ServiceCapabilities } from "../../db/services";
 import { DriverError } from "../../common/errors";
-import { checksum } from "../../services/copy/dd";
+import { checksum } from "../checksum";
 import { CommandError } from "../exec/types";
 import type {
   CopyEndpoint,

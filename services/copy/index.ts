@@ -1,4 +1,3 @@
 export { CopyEngine, type CopyEngineDeps } from "./engine";
-export { checksum } from "./dd";
 export { combineDigests, DEFAULT_SEGMENT_BYTES } from "./plan";
 export * from "./types";

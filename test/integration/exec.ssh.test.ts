@@ -6,7 +6,7 @@ import { pipeline } from "node:stream/promises";
 
 import { CommandError, RunnerFactory, SshRunner } from "../../drivers/exec";
 import type { SshRunnerSpec } from "../../drivers/exec/types";
-import { DdCopier } from "../../services/copy/dd";
+import { CopyEngine as DdCopier } from "../../services/copy/engine";
 import { HOSTILE } from "../unit/exec.hostile";
 import { recordingLogger, startSshd, type TestSshd } from "./exec.sshd";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 
 import { RunnerFactory } from "../../drivers/exec";
 import type { CopyEndpoint } from "../../drivers/types";
-import { DdCopier } from "../../services/copy/dd";
+import { CopyEngine as DdCopier } from "../../services/copy/engine";
 import { combineDigests } from "../../services/copy/plan";
 import type { CopyProgress } from "../../services/copy/types";
 

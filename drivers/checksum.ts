@@ -1,11 +1,5 @@
-import type { CommandRunner } from "../../drivers/exec/types";
-import { VolumeMigrationFailed } from "../../common/errors";
-
-/**
- * The copy engine's old name: DdCopier was the single-stream dd relay that CopyEngine
- * (engine.ts) replaced; the alias keeps older call sites compiling.
- */
-export { CopyEngine as DdCopier } from "./engine";
+import { VolumeMigrationFailed } from "../common/errors";
+import type { CommandRunner } from "./exec/types";
 
 /**
  * sha256 of the first `sizeBytes` of `path`, computed on the host that holds it. The pipeline is a
