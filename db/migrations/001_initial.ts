@@ -1,16 +1,58 @@
 import type { Knex } from "knex";
 
-import {
-  ATTACH_STATUSES,
-  MIGRATION_FLOWS,
-  MIGRATION_STATES,
-  MIGRATION_STATUSES,
-  SERVICE_BINARIES,
-  SNAPSHOT_STATUSES,
-  VOLUME_STATUSES,
-} from "../../common/states";
+/*
+ * The lists this migration wrote into its CHECK constraints, copied here on purpose: a migration is
+ * history, so it must not change when common/states.ts gains a status (a later migration does that).
+ */
+const VOLUME_STATUSES = [
+  "creating",
+  "available",
+  "deleting",
+  "error",
+  "error_deleting",
+  "error_managing",
+  "managing",
+  "attaching",
+  "in-use",
+  "detaching",
+  "maintenance",
+  "restoring-backup",
+  "error_restoring",
+  "reserved",
+  "awaiting-transfer",
+  "backing-up",
+  "error_backing-up",
+  "error_extending",
+  "downloading",
+  "uploading",
+  "retyping",
+  "extending",
+  "deleted",
+] as const;
+const ATTACH_STATUSES = [
+  "attached",
+  "attaching",
+  "detached",
+  "reserved",
+  "detaching",
+  "error_attaching",
+  "error_detaching",
+  "deleted",
+] as const;
+const MIGRATION_STATUSES = ["starting", "migrating", "completing", "success", "error", "deleting"] as const;
+const SNAPSHOT_STATUSES = [
+  "creating",
+  "available",
+  "deleting",
+  "error",
+  "error_deleting",
+  "deleted",
+] as const;
+const MIGRATION_STATES = ["starting", "migrating", "completing", "success", "error"] as const;
+const MIGRATION_FLOWS = ["generic", "driver", "compute"] as const;
+const SERVICE_BINARIES = ["cinder-volume", "cinder-scheduler"] as const;
 
-/** `col IN (...)` for a CHECK constraint; the lists come from services/common/states.ts. */
+/** `col IN (...)` for a CHECK constraint. */
 function inList(col: string, values: readonly string[], nullable = false): string {
   const list = values.map((v) => `'${v.replace(/'/g, "''")}'`).join(", ");
   return nullable ? `${col} IS NULL OR ${col} IN (${list})` : `${col} IN (${list})`;

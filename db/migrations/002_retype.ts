@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 
-import { MIGRATION_KINDS } from "../../common/states";
+/** The kinds as this migration wrote them (a migration is history: its own copy of the list). */
+const MIGRATION_KINDS = ["migrate", "retype"] as const;
 
 /** A migration attempt can come from os-migrate_volume or from a retype that needs a move. */
 export async function up(knex: Knex): Promise<void> {

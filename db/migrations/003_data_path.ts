@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 
-import { MIGRATION_STATES } from "../../common/states";
+/** The states as this migration wrote them (a migration is history: its own copy of the list). */
+const MIGRATION_STATES = ["starting", "queued", "migrating", "completing", "success", "error"] as const;
 
 /**
  * The data path (issue 5): a queued state, a per-migration bandwidth limit, the ETA, a cancel
