@@ -1,13 +1,11 @@
-import type { Db } from "../../db/connection";
+import type { SchedulerDeps } from "./deps";
 import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { getSnapshot } from "../../db/snapshots";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
-import type { AppConfig } from "../../common/config";
 import { coerceError, NoValidBackend } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
-import type { Logger } from "../../common/logger";
 import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
 import {
   type SchedulerCreateVolume,
@@ -15,17 +13,10 @@ import {
   type SchedulerRetype,
   VolumeRpc,
 } from "../rpc/stubs";
-import type { Bus, RpcHandlers } from "../rpc/types";
+import type { RpcHandlers } from "../rpc/types";
 import { loadPools, type PoolState } from "./backends";
 import { rankPools, type PlacementRequest } from "./filters";
 import { scheduleRetype } from "./retype";
-
-export interface SchedulerDeps {
-  db: Db;
-  bus: Bus;
-  config: AppConfig;
-  logger: Logger;
-}
 
 /** Places new volumes and validates migration destinations (cinder/scheduler/manager.py). */
 export class SchedulerManager {

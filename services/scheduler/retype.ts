@@ -14,7 +14,7 @@ import {
 import type { SchedulerRetype, VolumeRpc } from "../rpc/stubs";
 import { loadPools } from "./backends";
 import { capabilitiesPass, rankPools } from "./filters";
-import type { SchedulerDeps } from "./manager";
+import type { SchedulerDeps } from "./deps";
 
 /**
  * Cinder's SchedulerManager.retype + FilterScheduler.find_retype_backend: if the volume's current

@@ -1,30 +1,14 @@
-import type { Db } from "../../db/connection";
+import type { VolumeManagerDeps } from "./deps";
 import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snapshots";
 import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
-import type { CopyEndpoint, VolumeDriver, VolumeModelUpdate } from "../../drivers/types";
-import type { VolumeCopier } from "../copy/types";
-import type { AppConfig, BackendConfig } from "../../common/config";
+import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
 import { coerceError, VolumeNotFound } from "../../common/errors";
 import { backendOf } from "../../common/hosts";
-import type { Logger } from "../../common/logger";
 import { SnapshotStatus, VolumeStatus } from "../../common/states";
 import { VolumeRpc, type VolumeMigrateVolume } from "../rpc/stubs";
-import type { Bus, RpcHandlers } from "../rpc/types";
-import type { ComputeClient } from "../compute/nova";
+import type { RpcHandlers } from "../rpc/types";
 import { driverSnapshot, driverVolume } from "./driverViews";
 import { MigrationRunner } from "./migrationRunner";
-
-export interface VolumeManagerDeps {
-  db: Db;
-  bus: Bus;
-  config: AppConfig;
-  backend: BackendConfig;
-  driver: VolumeDriver;
-  copier: VolumeCopier;
-  /** Nova's swap API, for attached volumes; null when [nova] is not configured. */
-  nova: ComputeClient | null;
-  logger: Logger;
-}
 
 /**
  * The volume worker of one backend (`host@backend`): driver work for its volumes and the source

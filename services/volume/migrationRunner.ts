@@ -15,7 +15,7 @@ import { finishComputeMigration } from "./swapRows";
 import { runComputeMigration } from "./flows/compute";
 import { runDriverMigration } from "./flows/driverNative";
 import { runGenericMigration } from "./flows/generic";
-import type { VolumeManagerDeps } from "./manager";
+import type { VolumeManagerDeps } from "./deps";
 import { beginMigration, endCancelledMigration } from "./migrationStart";
 import { destinationOf } from "./recovery";
 

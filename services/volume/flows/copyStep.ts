@@ -6,7 +6,7 @@ import { abortedError, cancelledByAdmin } from "../cancel";
 import type { CopyCheckpoint } from "../../copy/types";
 import { driverVolume } from "../driverViews";
 import { CopyMeter } from "./copyProgress";
-import type { GenericFlowDeps } from "./generic";
+import type { GenericFlowDeps } from "./genericDeps";
 
 /**
  * The generic flow's copy: endpoints from both drivers, the copy engine, progress written to the

@@ -1,27 +1,12 @@
-import type { Db } from "../../../db/connection";
+import type { GenericFlowDeps } from "./genericDeps";
 import { getMigration, type MigrationRow } from "../../../db/migrationRecords";
 import { getVolume, type VolumeRow } from "../../../db/volumes";
-import type { VolumeDriver, VolumeModelUpdate } from "../../../drivers/types";
-import type { AppConfig, BackendConfig } from "../../../common/config";
+import type { VolumeModelUpdate } from "../../../drivers/types";
 import { coerceError, VolumeMigrationFailed } from "../../../common/errors";
-import type { Logger } from "../../../common/logger";
 import { VolumeStatus } from "../../../common/states";
-import type { VolumeCopier } from "../../copy/types";
-import type { VolumeRpc } from "../../rpc/stubs";
 import { completeMigration, deleteRetiredSource } from "../swapRows";
 import { createTempVolume, makeTempVolumeReady, rollBackMigration } from "./temp";
 import { copyAndVerify } from "./copyStep";
-
-export interface GenericFlowDeps {
-  db: Db;
-  config: AppConfig;
-  backend: BackendConfig;
-  driver: VolumeDriver;
-  copier: VolumeCopier;
-  volumeRpc: VolumeRpc;
-  logger: Logger;
-  signal: AbortSignal;
-}
 
 /**
  * Cinder's _migrate_volume_generic for an unattached volume: a temp volume on the destination
