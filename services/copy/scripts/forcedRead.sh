@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The direct transport's forced command on the source host (authorized_keys command="..."). The
+# arguments are fixed when the copy's key is installed; the key holder chooses only which segment
+# of this one volume it reads, through SSH_ORIGINAL_COMMAND:
+#   probe         prints vms-copy-ok without reading, so a copy can test the whole path first
+#   read OFF LEN  decimal integers (at most 18 digits, so bash's 64-bit arithmetic cannot
+#                 overflow), OFF a multiple of BS and OFF+LEN within SIZE; anything else is
+#                 refused with exit 126 before any command runs
+#   $1 SRC     the volume
+#   $2 BS      dd block size
+#   $3 SIZE    bytes in the volume
+#   $4 DIRECT  1: read with O_DIRECT
+#   $5 COMP    none|lz4|zstd|gzip
+# Prints the segment on stdout and `vms-sha256 src <hex>` on stderr, as segmentRead.sh does.
+# Sent as ONE line (authorized_keys has no newlines): scripts.ts drops the comment lines and
+# joins the rest with spaces, so every line must end in a terminator (`;`, `{`, `in`) and no
+# line may end in a comment.
+set -o pipefail;
+src=$1 bs=$2 size=$3 direct=$4 comp=$5;
+req=${SSH_ORIGINAL_COMMAND-};
+if [ "$req" = probe ]; then echo vms-copy-ok; exit 0; fi;
+re='^read (0|[1-9][0-9]{0,17}) ([1-9][0-9]{0,17})$';
+if ! [[ $req =~ $re ]]; then echo "vms-copy: request refused" >&2; exit 126; fi;
+off=${BASH_REMATCH[1]} len=${BASH_REMATCH[2]};
+if (( off % bs != 0 || off + len > size )); then echo "vms-copy: segment refused" >&2; exit 126; fi;
+source "$(dirname "$0")/lib/sha256.sh";
+source "$(dirname "$0")/lib/readSegment.sh";
+read_segment

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Writer, on the destination host: writes one segment of the volume, hashing what it writes.
+#   $1 DST     the destination volume
+#   $2 BS      dd block size
+#   $3 OFF     first byte of the segment
+#   $4 LEN     bytes in the segment
+#   $5 DIRECT  1: write with O_DIRECT
+#   $6 SPARSE  1: conv=sparse (leave zero blocks unwritten)
+#   $7 COMP    none|lz4|zstd|gzip, how the segment arrives
+#   $8 MODE    where the segment comes from:
+#              relay   stdin (segmentRead.sh on the source host, piped through this process)
+#              direct  fetched from the source host's forced command with the copy's key; then
+#                      $9 KEY $10 KH $11 HKA $12 PORT $13 USER $14 ADDR as in probeDirect.sh
+#              local   read here, the source being on this same host; then $9 SRC $10 SRCDIRECT
+# Prints dd's progress (status=progress, every second, and its final count) on stdout, and
+# `vms-sha256 dst <hex>` (the digest of the bytes written) on stderr; in local mode also the
+# reader's `vms-sha256 src <hex>`. dd's progress also makes a writer whose consumer is gone die
+# of SIGPIPE within a second. conv=fdatasync: "dd exited 0" means the segment is on stable
+# storage, O_DIRECT or not (O_DIRECT alone does not flush a volatile device cache).
+set -o pipefail
+dst=$1 bs=$2 off=$3 len=$4 direct=$5 sparse=$6 comp=$7 mode=$8
+key=$9 kh=${10} hka=${11} port=${12} user=${13} addr=${14}
+oflag=seek_bytes conv=notrunc,fdatasync
+[ "$direct" = 1 ] && oflag=$oflag,direct
+[ "$sparse" = 1 ] && conv=$conv,sparse
+exec 3>&1
+source "$(dirname "$0")/lib/sha256.sh"
+write_segment() { dd of="$dst" bs="$bs" seek="$off" count="$len" iflag=fullblock,count_bytes oflag=$oflag conv=$conv status=progress 2>&3 >/dev/null; }
+sink() {
+  {
+    case $comp in
+      none) tee /dev/fd/4 ;;
+      lz4) lz4 -d -q -c | tee /dev/fd/4 ;;
+      zstd) zstd -d -q -c | tee /dev/fd/4 ;;
+      gzip) gzip -d -c | tee /dev/fd/4 ;;
+      *) echo "vms-copy: unknown compression $comp" >&2; exit 2 ;;
+    esac | write_segment
+  } 4>&1 | sha256
+}
+source "$(dirname "$0")/lib/readSegment.sh"
+source "$(dirname "$0")/lib/fetch.sh"
+case $mode in
+  relay) sum=$(sink) ;;
+  # The source is on this host too (another LV, another file): read it here, no network at all.
+  local) sum=$(src=$9 direct=${10}; read_segment | sink) ;;
+  direct) sum=$(fetch "read $off $len" | sink) ;;
+  *) echo "vms-copy: unknown mode $mode" >&2; exit 2 ;;
+esac || exit
+printf 'vms-sha256 dst %s\n' "${sum%% *}" >&2
