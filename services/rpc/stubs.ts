@@ -1,6 +1,7 @@
 /**
  * Typed client stubs for every RPC method, so callers never spell a method name or argument key.
- * Method names follow Cinder's (cinder/scheduler/rpcapi.py, cinder/volume/rpcapi.py).
+ * Method names follow Cinder's (cinder/scheduler/rpcapi.py, cinder/volume/rpcapi.py); each
+ * method's name, arguments and reply are declared once in methods.ts, which the handlers use too.
  *
  * Version history:
  *   1.0 - create_volume, migrate_volume (scheduler); create_volume, delete_volume, create_snapshot,
@@ -9,94 +10,89 @@
  *   1.2 - retype (scheduler); retype in place (volume).
  *   1.3 - update_migrated_volume (volume).
  */
-import type { PoolCapabilities } from "../../db/services";
-import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
 import { SCHEDULER_TOPIC, volumeTopic } from "../../common/hosts";
+import type {
+  SchedulerCreateVolume,
+  SchedulerMethods,
+  SchedulerMigrateVolume,
+  SchedulerRetype,
+  VolumeMethods,
+  VolumeMigrateVolume,
+} from "./methods";
+import { RpcClient } from "./typed";
 import type { Bus } from "./types";
 
-export interface SchedulerCreateVolume {
-  volume_id: string;
-}
-
-export interface SchedulerMigrateVolume {
-  volume_id: string;
-  migration_id: string;
-  /** The destination as the admin sent it: `host@backend[#pool]`. */
-  backend: string;
-  force_host_copy: boolean;
-}
-
-export interface SchedulerRetype {
-  volume_id: string;
-  new_type_id: string;
-  /** `never` keeps the volume where it is or fails; `on-demand` lets the scheduler move it. */
-  migration_policy: "never" | "on-demand";
-  /** The migrations row recorded by the API, or null when the scheduler records it itself. */
-  migration_id: string | null;
-}
-
 export class SchedulerRpc {
-  constructor(private readonly bus: Bus) {}
+  private readonly rpc: RpcClient<SchedulerMethods>;
+
+  constructor(bus: Bus) {
+    this.rpc = new RpcClient<SchedulerMethods>(bus);
+  }
 
   createVolume(args: SchedulerCreateVolume): Promise<void> {
-    return this.bus.cast(SCHEDULER_TOPIC, "create_volume", { ...args });
+    return this.rpc.cast(SCHEDULER_TOPIC, "create_volume", args);
   }
 
   migrateVolume(args: SchedulerMigrateVolume): Promise<void> {
-    return this.bus.cast(SCHEDULER_TOPIC, "migrate_volume", { ...args });
+    return this.rpc.cast(SCHEDULER_TOPIC, "migrate_volume", args);
   }
 
   /** os-retype accepted: the volume is `retyping`; the scheduler decides whether it must move. */
   retype(args: SchedulerRetype): Promise<void> {
-    return this.bus.cast(SCHEDULER_TOPIC, "retype", { ...args });
+    return this.rpc.cast(SCHEDULER_TOPIC, "retype", args);
   }
 }
 
-export interface VolumeMigrateVolume {
-  volume_id: string;
-  migration_id: string;
-  /** Destination chosen by the scheduler: `host@backend#pool` with that pool's capabilities. */
-  dest: { host: string; capabilities: PoolCapabilities | null };
-  force_host_copy: boolean;
-}
+/** The argument and reply types of a volume worker's method. */
+type Args<M extends keyof VolumeMethods> = VolumeMethods[M]["args"];
+type Result<M extends keyof VolumeMethods> = VolumeMethods[M]["result"];
 
 export class VolumeRpc {
-  constructor(private readonly bus: Bus) {}
+  private readonly rpc: RpcClient<VolumeMethods>;
 
-  createVolume(host: string, args: { volume_id: string }): Promise<void> {
-    return this.bus.cast(volumeTopic(host), "create_volume", args);
+  constructor(bus: Bus) {
+    this.rpc = new RpcClient<VolumeMethods>(bus);
   }
 
-  deleteVolume(host: string, args: { volume_id: string }): Promise<void> {
-    return this.bus.cast(volumeTopic(host), "delete_volume", args);
+  createVolume(host: string, args: Args<"create_volume">): Promise<void> {
+    return this.rpc.cast(volumeTopic(host), "create_volume", args);
   }
 
-  createSnapshot(host: string, args: { snapshot_id: string }): Promise<void> {
-    return this.bus.cast(volumeTopic(host), "create_snapshot", args);
+  deleteVolume(host: string, args: Args<"delete_volume">): Promise<void> {
+    return this.rpc.cast(volumeTopic(host), "delete_volume", args);
   }
 
-  deleteSnapshot(host: string, args: { snapshot_id: string }): Promise<void> {
-    return this.bus.cast(volumeTopic(host), "delete_snapshot", args);
+  createSnapshot(host: string, args: Args<"create_snapshot">): Promise<void> {
+    return this.rpc.cast(volumeTopic(host), "create_snapshot", args);
+  }
+
+  deleteSnapshot(host: string, args: Args<"delete_snapshot">): Promise<void> {
+    return this.rpc.cast(volumeTopic(host), "delete_snapshot", args);
   }
 
   migrateVolume(host: string, args: VolumeMigrateVolume): Promise<void> {
-    return this.bus.cast(volumeTopic(host), "migrate_volume", { ...args });
+    return this.rpc.cast(volumeTopic(host), "migrate_volume", args);
   }
 
   /** Creates the migration's temp volume on its backend and waits until it is available. */
-  createMigrationTarget(host: string, args: { volume_id: string }, timeoutMs: number): Promise<void> {
-    return this.bus
+  createMigrationTarget(
+    host: string,
+    args: Args<"create_migration_target">,
+    timeoutMs: number,
+  ): Promise<void> {
+    // The wire's reply to a void handler is null; callers get undefined, as before.
+    return this.rpc
       .call(volumeTopic(host), "create_migration_target", args, { timeoutMs })
       .then(() => undefined);
   }
 
   /** Retype where the volume is: its pool already satisfies the new type. */
-  retype(host: string, args: { volume_id: string; new_type_id: string }): Promise<void> {
-    return this.bus.cast(volumeTopic(host), "retype", args);
+  retype(host: string, args: Args<"retype">): Promise<void> {
+    return this.rpc.cast(volumeTopic(host), "retype", args);
   }
 
-  extendVolume(host: string, args: { volume_id: string; new_size: number }): Promise<void> {
-    return this.bus.cast(volumeTopic(host), "extend_volume", args);
+  extendVolume(host: string, args: Args<"extend_volume">): Promise<void> {
+    return this.rpc.cast(volumeTopic(host), "extend_volume", args);
   }
 
   /**
@@ -105,9 +101,9 @@ export class VolumeRpc {
    */
   migrateVolumeCompletion(
     host: string,
-    args: { volume_id: string; new_volume_id: string; error: boolean },
-  ): Promise<{ save_volume_id: string }> {
-    return this.bus.call(volumeTopic(host), "migrate_volume_completion", args);
+    args: Args<"migrate_volume_completion">,
+  ): Promise<Result<"migrate_volume_completion">> {
+    return this.rpc.call(volumeTopic(host), "migrate_volume_completion", args);
   }
 
   /**
@@ -116,13 +112,13 @@ export class VolumeRpc {
    */
   updateMigratedVolume(
     host: string,
-    args: { volume_id: string; new_volume_id: string; original_status: string },
-  ): Promise<VolumeModelUpdate> {
-    return this.bus.call<VolumeModelUpdate>(volumeTopic(host), "update_migrated_volume", args);
+    args: Args<"update_migrated_volume">,
+  ): Promise<Result<"update_migrated_volume">> {
+    return this.rpc.call(volumeTopic(host), "update_migrated_volume", args);
   }
 
   /** Where the destination's bytes are, so the source worker can copy into it. */
-  getCopyEndpoint(host: string, args: { volume_id: string }): Promise<CopyEndpoint> {
-    return this.bus.call<CopyEndpoint>(volumeTopic(host), "get_copy_endpoint", args);
+  getCopyEndpoint(host: string, args: Args<"get_copy_endpoint">): Promise<Result<"get_copy_endpoint">> {
+    return this.rpc.call(volumeTopic(host), "get_copy_endpoint", args);
   }
 }

@@ -7,12 +7,9 @@ import { getVolumeType } from "../../db/volumeTypes";
 import { coerceError, NoValidBackend } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
 import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
-import {
-  type SchedulerCreateVolume,
-  type SchedulerMigrateVolume,
-  type SchedulerRetype,
-  VolumeRpc,
-} from "../rpc/stubs";
+import type { SchedulerCreateVolume, SchedulerMethods, SchedulerMigrateVolume } from "../rpc/methods";
+import { VolumeRpc } from "../rpc/stubs";
+import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
 import { loadPools, type PoolState } from "./backends";
 import { rankPools, type PlacementRequest } from "./filters";
@@ -27,12 +24,11 @@ export class SchedulerManager {
   }
 
   handlers(): RpcHandlers {
-    return {
-      create_volume: (a) => this.createVolume(a as unknown as SchedulerCreateVolume),
-      migrate_volume: (a) => this.migrateVolume(a as unknown as SchedulerMigrateVolume),
-      retype: (a) =>
-        scheduleRetype({ ...this.deps, volumeRpc: this.volumeRpc }, a as unknown as SchedulerRetype),
-    };
+    return toRpcHandlers<SchedulerMethods>({
+      create_volume: (a) => this.createVolume(a),
+      migrate_volume: (a) => this.migrateVolume(a),
+      retype: (a) => scheduleRetype({ ...this.deps, volumeRpc: this.volumeRpc }, a),
+    });
   }
 
   async createVolume({ volume_id }: SchedulerCreateVolume): Promise<void> {

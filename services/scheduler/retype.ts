@@ -11,7 +11,8 @@ import {
   MigrationStatus,
   VolumeStatus,
 } from "../../common/states";
-import type { SchedulerRetype, VolumeRpc } from "../rpc/stubs";
+import type { SchedulerRetype } from "../rpc/methods";
+import type { VolumeRpc } from "../rpc/stubs";
 import { loadPools } from "./backends";
 import { capabilitiesPass, rankPools } from "./filters";
 import type { SchedulerDeps } from "./deps";

@@ -5,7 +5,9 @@ import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
 import { coerceError, VolumeNotFound } from "../../common/errors";
 import { backendOf } from "../../common/hosts";
 import { SnapshotStatus, VolumeStatus } from "../../common/states";
-import { VolumeRpc, type VolumeMigrateVolume } from "../rpc/stubs";
+import type { VolumeMethods } from "../rpc/methods";
+import { VolumeRpc } from "../rpc/stubs";
+import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
 import { driverSnapshot, driverVolume } from "./driverViews";
 import { MigrationRunner } from "./migrationRunner";
@@ -29,22 +31,20 @@ export class VolumeManager {
   }
 
   handlers(): RpcHandlers {
-    const id = (a: Record<string, unknown>, key: string): string => String(a[key]);
-    return {
-      create_volume: (a) => this.createVolume(id(a, "volume_id")).catch(() => undefined),
-      create_migration_target: (a) => this.createVolume(id(a, "volume_id")),
-      delete_volume: (a) => this.deleteVolume(id(a, "volume_id")),
-      extend_volume: (a) => this.extendVolume(id(a, "volume_id"), Number(a["new_size"])),
-      create_snapshot: (a) => this.createSnapshot(id(a, "snapshot_id")),
-      delete_snapshot: (a) => this.deleteSnapshot(id(a, "snapshot_id")),
-      get_copy_endpoint: (a) => this.copyEndpoint(id(a, "volume_id")),
+    return toRpcHandlers<VolumeMethods>({
+      create_volume: (a) => this.createVolume(a.volume_id).catch(() => undefined),
+      create_migration_target: (a) => this.createVolume(a.volume_id),
+      delete_volume: (a) => this.deleteVolume(a.volume_id),
+      extend_volume: (a) => this.extendVolume(a.volume_id, a.new_size),
+      create_snapshot: (a) => this.createSnapshot(a.snapshot_id),
+      delete_snapshot: (a) => this.deleteSnapshot(a.snapshot_id),
+      get_copy_endpoint: (a) => this.copyEndpoint(a.volume_id),
       update_migrated_volume: (a) =>
-        this.updateMigratedVolume(id(a, "volume_id"), id(a, "new_volume_id"), id(a, "original_status")),
-      retype: (a) => this.retype(id(a, "volume_id"), id(a, "new_type_id")),
-      migrate_volume: (a) => this.migrations.migrateVolume(a as unknown as VolumeMigrateVolume),
-      migrate_volume_completion: (a) =>
-        this.migrations.complete(id(a, "volume_id"), id(a, "new_volume_id"), a["error"] === true),
-    };
+        this.updateMigratedVolume(a.volume_id, a.new_volume_id, a.original_status),
+      retype: (a) => this.retype(a.volume_id, a.new_type_id),
+      migrate_volume: (a) => this.migrations.migrateVolume(a),
+      migrate_volume_completion: (a) => this.migrations.complete(a.volume_id, a.new_volume_id, a.error),
+    });
   }
 
   /** Waits for background migrations after asking them to stop. */
