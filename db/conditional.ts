@@ -6,6 +6,22 @@ import type { Knex } from "knex";
  */
 export type Expected<Row> = { [K in keyof Row]?: Row[K] | readonly Row[K][] };
 
+/**
+ * The SET values of a conditional update: each column takes a value of its own type or a SQL
+ * expression (`db.raw(...)`, `db.fn.now()`) computed by the database from the row being updated,
+ * such as `previous_status = status` or `coalesce(previous_status, 'available')`.
+ */
+export type Updates<Row> = { [K in keyof Row]?: Row[K] | Knex.Raw };
+
+/**
+ * A jsonb value as a SQL expression, for the repository functions that take a jsonb column's
+ * value as an object: it goes over as JSON text (a JS array would otherwise be sent as a
+ * PostgreSQL array) and is cast by the database, the same on pg and PGlite.
+ */
+export function jsonb(db: Knex | Knex.Transaction, value: unknown): Knex.Raw {
+  return db.raw("?::jsonb", [JSON.stringify(value)]);
+}
+
 export function whereExpected<Row>(
   qb: Knex.QueryBuilder,
   table: string,
@@ -44,7 +60,7 @@ export async function conditionalUpdate<Row extends { id: string }>(
   db: Knex | Knex.Transaction,
   table: string,
   id: string,
-  values: Partial<Row>,
+  values: Updates<Row>,
   expected: Expected<Row>,
   extra?: (qb: Knex.QueryBuilder) => void,
 ): Promise<Row | undefined> {

@@ -35,14 +35,14 @@ export async function recordMigrationFailure(
           "previous_status",
           "status",
           "status",
-        ]) as never,
+        ]),
       },
       { migration_status: f.from },
     );
     await updateMigrationIf(
       trx,
       f.migrationId,
-      { state: MigrationState.ERROR, error: f.error, finished_at: trx.fn.now() as never },
+      { state: MigrationState.ERROR, error: f.error, finished_at: trx.fn.now() },
       { state: f.fromState },
     );
   });

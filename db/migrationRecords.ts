@@ -4,7 +4,7 @@ import type { Knex } from "knex";
 
 import type { CopyCheckpoint } from "../common/checkpoint";
 import { type MigrationFlow, type MigrationKind, MigrationState } from "../common/states";
-import { conditionalUpdate, type Expected } from "./conditional";
+import { conditionalUpdate, type Expected, jsonb, type Updates } from "./conditional";
 
 /** One attempt to move a volume (table `migrations`). */
 export interface MigrationRow {
@@ -145,13 +145,23 @@ export async function readControls(
   return rows.map((r) => ({ ...r, bps_limit: r.bps_limit === null ? null : Number(r.bps_limit) }));
 }
 
+/**
+ * A migration update: any column but the jsonb checkpoint may be a SQL expression; a checkpoint is
+ * serialised here (null clears it).
+ */
+export type MigrationUpdates = Updates<Omit<MigrationRow, "checkpoint">> &
+  Partial<Pick<MigrationRow, "checkpoint">>;
+
 export async function updateMigrationIf(
   db: Conn,
   id: string,
-  values: Partial<MigrationRow>,
+  values: MigrationUpdates,
   expected: Expected<MigrationRow>,
 ): Promise<MigrationRow | undefined> {
-  return fromDb(await conditionalUpdate<MigrationRow>(db, "migrations", id, values, expected));
+  const v: Updates<MigrationRow> = values.checkpoint
+    ? { ...values, checkpoint: jsonb(db, values.checkpoint) }
+    : values;
+  return fromDb(await conditionalUpdate<MigrationRow>(db, "migrations", id, v, expected));
 }
 
 /**

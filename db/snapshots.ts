@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 
 import type { SnapshotStatus } from "../common/states";
-import { conditionalUpdate, type Expected } from "./conditional";
+import { conditionalUpdate, type Expected, type Updates } from "./conditional";
 import { isUuid } from "./volumes";
 
 export interface SnapshotRow {
@@ -65,7 +65,7 @@ export async function listSnapshots(
 export function updateSnapshotIf(
   db: Conn,
   id: string,
-  values: Partial<SnapshotRow>,
+  values: Updates<SnapshotRow>,
   expected: Expected<SnapshotRow>,
 ): Promise<SnapshotRow | undefined> {
   return conditionalUpdate<SnapshotRow>(db, "snapshots", id, values, { deleted: false, ...expected });

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 
 import type { AttachStatus, MigrationStatus, VolumeStatus } from "../common/states";
-import { conditionalUpdate, type Expected } from "./conditional";
+import { conditionalUpdate, type Expected, jsonb, type Updates } from "./conditional";
 
 export interface VolumeRow {
   id: string;
@@ -93,14 +93,19 @@ export async function listVolumes(db: Conn, filter: VolumeFilter): Promise<Volum
   return (await qb) as VolumeRow[];
 }
 
+/** A volume update: any column but the jsonb metadata may be a SQL expression; metadata is serialised here. */
+export type VolumeUpdates = Updates<Omit<VolumeRow, "metadata">> & Partial<Pick<VolumeRow, "metadata">>;
+
 export function updateVolumeIf(
   db: Conn,
   id: string,
-  values: Partial<VolumeRow>,
+  values: VolumeUpdates,
   expected: Expected<VolumeRow>,
   extra?: (qb: Knex.QueryBuilder) => void,
 ): Promise<VolumeRow | undefined> {
-  const v = values.metadata ? { ...values, metadata: JSON.stringify(values.metadata) as never } : values;
+  const v: Updates<VolumeRow> = values.metadata
+    ? { ...values, metadata: jsonb(db, values.metadata) }
+    : values;
   return conditionalUpdate<VolumeRow>(db, "volumes", id, v, { deleted: false, ...expected }, extra);
 }
 

@@ -161,6 +161,7 @@ function stopChannel(ch: ClientChannel, io: ChannelIo): void {
   io.stdin.destroy();
 }
 
+/** Private fields of ssh2 v1's Channel; @types/ssh2 does not declare them, hence the cast in sendSignal. */
 interface Ssh2ChannelInternals {
   outgoing?: { id: number; state: string };
   _client?: { _protocol?: { signal(id: number, name: string): void } };

@@ -119,7 +119,7 @@ async function finishUnneededMigration(deps: SchedulerDeps, migrationId: string 
     await updateMigrationIf(
       deps.db,
       migrationId,
-      { state: MigrationState.SUCCESS, finished_at: deps.db.fn.now() as never, error: null },
+      { state: MigrationState.SUCCESS, finished_at: deps.db.fn.now(), error: null },
       { state: MigrationState.STARTING },
     );
   }
@@ -136,7 +136,7 @@ async function failRetype(
   await updateVolumeIf(
     deps.db,
     volume.id,
-    { status: deps.db.raw("coalesce(previous_status, 'available')") as never },
+    { status: deps.db.raw("coalesce(previous_status, 'available')") },
     { status: VolumeStatus.RETYPING, migration_status: IDLE_MIGRATION_STATUSES },
   );
   // Cinder only logs a refused retype; here it is a failed attempt an admin can find.

@@ -137,7 +137,7 @@ export class VolumeManager {
         volumeId,
         {
           // An attached volume (extend of in-use volumes, 3.42) goes back to in-use.
-          status: db.raw("CASE WHEN previous_status = 'in-use' THEN 'in-use' ELSE 'available' END") as never,
+          status: db.raw("CASE WHEN previous_status = 'in-use' THEN 'in-use' ELSE 'available' END"),
           size: newSize,
           previous_status: VolumeStatus.EXTENDING,
         },
@@ -164,7 +164,7 @@ export class VolumeManager {
       volumeId,
       {
         volume_type_id: newTypeId,
-        status: this.deps.db.raw("coalesce(previous_status, 'available')") as never,
+        status: this.deps.db.raw("coalesce(previous_status, 'available')"),
         previous_status: VolumeStatus.RETYPING,
       },
       { status: VolumeStatus.RETYPING },

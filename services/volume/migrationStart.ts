@@ -44,7 +44,7 @@ export async function beginMigration(
       const moving = await updateMigrationIf(
         trx,
         migration.id,
-        { state: MigrationState.MIGRATING, started_at: trx.fn.now() as never },
+        { state: MigrationState.MIGRATING, started_at: trx.fn.now() },
         { state: migration.state, cancel_requested_at: null },
       );
       if (!moving) {
@@ -83,7 +83,7 @@ export async function beginMigration(
       {
         state: MigrationState.ERROR,
         error: "the volume's migration_status changed while the migration was queued",
-        finished_at: db.fn.now() as never,
+        finished_at: db.fn.now(),
       },
       { state: MigrationState.QUEUED },
     );

@@ -2,7 +2,13 @@ import type { Knex } from "knex";
 
 import type { Db } from "../../db/connection";
 import { getMigration, listMigrations, updateMigrationIf } from "../../db/migrationRecords";
-import { getVolume, softDeleteVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import {
+  getVolume,
+  softDeleteVolume,
+  updateVolumeIf,
+  type VolumeRow,
+  type VolumeUpdates,
+} from "../../db/volumes";
 import type { VolumeDriver, VolumeModelUpdate } from "../../drivers/types";
 import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../../common/errors";
 import type { Logger } from "../../common/logger";
@@ -44,8 +50,8 @@ export async function completeMigration(
         provider_location:
           named && "provider_location" in named ? (named.provider_location ?? null) : temp.provider_location,
         // SQL evaluates the right-hand sides on the old row, so this swaps the two columns.
-        status: trx.raw("coalesce(previous_status, status)") as never,
-        previous_status: trx.raw("status") as never,
+        status: trx.raw("coalesce(previous_status, status)"),
+        previous_status: trx.raw("status"),
         migration_status: MigrationStatus.SUCCESS,
         // A retype's type flips in the same update as `success` (tempest waits on exactly that).
         volume_type_id: migration?.new_volume_type_id ?? source.volume_type_id,
@@ -71,7 +77,7 @@ export async function completeMigration(
     await updateMigrationIf(
       trx,
       ids.migrationId,
-      { state: MigrationState.SUCCESS, finished_at: trx.fn.now() as never },
+      { state: MigrationState.SUCCESS, finished_at: trx.fn.now() },
       { state: MigrationState.MIGRATING },
     );
     return retired;
@@ -81,7 +87,7 @@ export async function completeMigration(
 async function cas(
   trx: Knex.Transaction,
   id: string,
-  values: Partial<VolumeRow>,
+  values: VolumeUpdates,
   expected: Partial<VolumeRow>,
 ): Promise<VolumeRow> {
   const row = await updateVolumeIf(trx, id, values, expected);

@@ -30,7 +30,7 @@ export async function extendVolume(
   const row = await updateVolumeIf(
     o.db,
     volume.id,
-    { status: VolumeStatus.EXTENDING, previous_status: o.db.raw("??", ["status"]) as never },
+    { status: VolumeStatus.EXTENDING, previous_status: o.db.raw("??", ["status"]) },
     { status: expected },
     // Only a placed volume has a service to extend it.
     (qb) => qb.whereNotNull("volumes.host"),

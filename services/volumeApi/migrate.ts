@@ -10,7 +10,7 @@ import type { Knex } from "knex";
 import { insertMigration, type MigrationRow } from "../../db/migrationRecords";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { listServices } from "../../db/services";
-import { noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { noSnapshots, updateVolumeIf, type VolumeRow, type VolumeUpdates } from "../../db/volumes";
 import { coerceError, InvalidHost, InvalidInput, InvalidVolume } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
 import {
@@ -161,20 +161,20 @@ export async function migrateVolume(
  * The CAS updates, computed from the row being updated (not from our earlier read): the old status
  * becomes previous_status, and lock_volume turns only an `available` volume into `maintenance`.
  */
-function casValues(trx: Knex.Transaction, lockVolume: boolean): Partial<VolumeRow> {
-  const values: Record<string, unknown> = {
+function casValues(trx: Knex.Transaction, lockVolume: boolean): VolumeUpdates {
+  const values: VolumeUpdates = {
     migration_status: MigrationStatus.STARTING,
     previous_status: trx.raw("??", ["status"]),
   };
   if (lockVolume) {
-    values["status"] = trx.raw("CASE WHEN ?? = ? THEN ? ELSE ?? END", [
+    values.status = trx.raw("CASE WHEN ?? = ? THEN ? ELSE ?? END", [
       "status",
       VolumeStatus.AVAILABLE,
       VolumeStatus.MAINTENANCE,
       "status",
     ]);
   }
-  return values as Partial<VolumeRow>;
+  return values;
 }
 
 /** The cast never left: no scheduler will move this volume, so undo `starting` and record why. */

@@ -107,7 +107,7 @@ export class MigrationApi {
     const done = await updateMigrationIf(
       db,
       id,
-      { cancel_requested_at: db.raw("coalesce(cancel_requested_at, now())") as never },
+      { cancel_requested_at: db.raw("coalesce(cancel_requested_at, now())") },
       { state: CANCELLABLE, flow: [null, MigrationFlow.GENERIC, MigrationFlow.DRIVER] },
     );
     if (!done) {

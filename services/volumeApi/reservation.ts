@@ -46,7 +46,7 @@ export async function unreserveVolume(o: VolumeApiOptions, volume: VolumeRow): P
   await updateVolumeIf(
     o.db,
     volume.id,
-    { status: statusByAttachments(o.db) as never },
+    { status: statusByAttachments(o.db) },
     { status: VolumeStatus.ATTACHING },
   );
 }

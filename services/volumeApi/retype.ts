@@ -42,7 +42,7 @@ export async function retypeVolume(o: VolumeApiOptions, volume: VolumeRow, r: Re
     o.db,
     volume.id,
     // As in Cinder, the multiattach flag follows the new type as soon as the retype is accepted.
-    { status: VolumeStatus.RETYPING, previous_status: o.db.raw("??", ["status"]) as never, multiattach },
+    { status: VolumeStatus.RETYPING, previous_status: o.db.raw("??", ["status"]), multiattach },
     {
       status: [VolumeStatus.AVAILABLE, VolumeStatus.IN_USE],
       migration_status: IDLE_MIGRATION_STATUSES,
@@ -74,7 +74,7 @@ export async function retypeVolume(o: VolumeApiOptions, volume: VolumeRow, r: Re
       o.db,
       volume.id,
       {
-        status: o.db.raw("coalesce(??, ?)", ["previous_status", VolumeStatus.AVAILABLE]) as never,
+        status: o.db.raw("coalesce(??, ?)", ["previous_status", VolumeStatus.AVAILABLE]),
         multiattach: volume.multiattach,
       },
       { status: VolumeStatus.RETYPING },

@@ -93,11 +93,11 @@ export async function copyAndVerify(
  * is relied on. A row no longer `migrating` (rolled back or reset meanwhile) stops the copy.
  */
 async function saveCheckpoint(deps: GenericFlowDeps, migrationId: string, cp: CopyCheckpoint): Promise<void> {
-  // jsonb goes as JSON text, as db/volumes.ts writes metadata (the drivers differ on objects).
+  // updateMigrationIf writes it as JSON text cast to jsonb, as db/volumes.ts writes metadata.
   const saved = await updateMigrationIf(
     deps.db,
     migrationId,
-    { checkpoint: JSON.stringify(cp) as never },
+    { checkpoint: cp },
     { state: MigrationState.MIGRATING },
   );
   if (!saved) {

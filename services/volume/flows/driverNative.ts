@@ -73,8 +73,8 @@ export async function runDriverMigration(
         cluster_name: service?.cluster_name ?? null,
         migration_status: MigrationStatus.SUCCESS,
         volume_type_id: migration.new_volume_type_id ?? source.volume_type_id,
-        status: trx.raw("coalesce(previous_status, status)") as never,
-        previous_status: trx.raw("status") as never,
+        status: trx.raw("coalesce(previous_status, status)"),
+        previous_status: trx.raw("status"),
       },
       { migration_status: MigrationStatus.MIGRATING },
     );
@@ -84,7 +84,7 @@ export async function runDriverMigration(
     await updateMigrationIf(
       trx,
       migrationId,
-      { state: MigrationState.SUCCESS, bytes_done: 0, finished_at: trx.fn.now() as never },
+      { state: MigrationState.SUCCESS, bytes_done: 0, finished_at: trx.fn.now() },
       { state: MigrationState.MIGRATING },
     );
   });
