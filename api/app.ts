@@ -9,15 +9,15 @@ import { randomUUID } from "node:crypto";
 
 import express, { type NextFunction, type Request, type Response } from "express";
 
-import type { Db } from "../db/connection";
 import type { AppConfig } from "../common/config";
 import type { Logger } from "../common/logger";
+import type { Db } from "../db/connection";
 import { keystoneRouter } from "../services/keystone";
 import type { Bus } from "../services/rpc/types";
-import { VolumeApi } from "../services/volumeApi/volumeApi";
 import { DiscoveryApi } from "../services/volumeApi/discoveryApi";
 import { MigrationApi } from "../services/volumeApi/migrationApi";
 import { SnapshotApi } from "../services/volumeApi/snapshotApi";
+import { VolumeApi } from "../services/volumeApi/volumeApi";
 import { TypeApi } from "../services/volumeApi/volumeTypeApi";
 import { authMiddleware } from "./auth";
 import { initRequest, setApiVersion, storeBody } from "./context";

@@ -3,8 +3,8 @@
  * `BENCH_RESULT {seconds, result, maxRssMib, rssBeforeMib}`. The SSH connections are made before
  * the clock starts (a worker keeps them open between copies), so the time is the copy's alone.
  */
-import { RunnerFactory } from "../drivers/exec";
 import { silentLogger } from "../common/logger";
+import { RunnerFactory } from "../drivers/exec";
 import type { VolumeCopier } from "../services/copy/types";
 import { type EngineRef, type EngineRun, MARKER, type PlainCopyRequest } from "./engine";
 import { timed } from "./measure";

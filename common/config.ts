@@ -10,7 +10,7 @@ import path from "node:path";
 
 import ini from "ini";
 
-import { readMigrationLimits, type MigrationLimitsConfig } from "./configMigrations";
+import { type MigrationLimitsConfig, readMigrationLimits } from "./configMigrations";
 import { applyEnv, checkName, interpolate, normalise, Reader, type Sections } from "./configReader";
 import { readSsh, type SshBackendConfig } from "./configSsh";
 import { ConfigError } from "./errors";

@@ -7,11 +7,11 @@ import type { Server } from "node:http";
 import { parseArgs } from "node:util";
 
 import { createApp } from "../api/app";
+import { type AppConfig, loadConfigFile } from "../common/config";
+import { coerceError, ConfigError } from "../common/errors";
+import { createLogger, type Logger } from "../common/logger";
 import { type Db, migrateLatest, openDatabase } from "../db/connection";
 import { RunnerFactory } from "../drivers/exec";
-import { type AppConfig, loadConfigFile } from "../common/config";
-import { ConfigError, coerceError } from "../common/errors";
-import { createLogger, type Logger } from "../common/logger";
 import { createBus } from "../services/rpc";
 import type { Bus } from "../services/rpc/types";
 import { startSchedulerService } from "../services/scheduler/service";

@@ -1,8 +1,8 @@
-import type { Db } from "../db/connection";
-import { reportService, type ServiceCapabilities } from "../db/services";
 import { coerceError } from "../common/errors";
 import type { Logger } from "../common/logger";
 import type { ServiceBinary } from "../common/states";
+import type { Db } from "../db/connection";
+import { reportService, type ServiceCapabilities } from "../db/services";
 
 export interface HeartbeatOptions {
   db: Db;

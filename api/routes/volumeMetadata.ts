@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 
 import { type Request, type Response, Router } from "express";
 
-import type { VolumeApi } from "../../services/volumeApi/volumeApi";
 import { BadRequest } from "../../services/volumeApi/badRequest";
+import type { VolumeApi } from "../../services/volumeApi/volumeApi";
 import { ctx, jsonBody, type RequestContext } from "../context";
 import { validateMetadata, validateMetadataItem } from "../schemas/volumeMetadata";
 import { metadataOf, param } from "./params";

@@ -2,8 +2,8 @@
  * Views of the discovery endpoints: get_pools (cinder/api/views/scheduler_stats.py), os-services
  * (cinder/api/v3/services.py with os-extended-services) and os-hosts (cinder/api/contrib/hosts.py).
  */
-import type { ServiceWithState } from "../../db/services";
 import { ServiceBinary } from "../../common/states";
+import type { ServiceWithState } from "../../db/services";
 import type { Pool } from "../../services/volumeApi/discoveryApi";
 import type { RequestContext } from "../context";
 import { cinderTime } from "./common";

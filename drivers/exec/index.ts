@@ -4,10 +4,10 @@ import { LocalRunner } from "./local";
 import { SshRunner } from "./ssh";
 import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "./types";
 
-export * from "./types";
 export { LocalRunner } from "./local";
 export { quoteArgv } from "./quote";
 export { SshRunner, type SshRunnerOptions } from "./ssh";
+export * from "./types";
 
 /**
  * Builds (and caches) runners from specs that other workers send over the bus: one LocalRunner,

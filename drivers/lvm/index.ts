@@ -1,5 +1,5 @@
-import type { ServiceCapabilities } from "../../db/services";
 import { DriverError } from "../../common/errors";
+import type { ServiceCapabilities } from "../../db/services";
 import { checksum } from "../checksum";
 import { CommandError } from "../exec/types";
 import type {

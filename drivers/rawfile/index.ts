@@ -1,7 +1,7 @@
 import path from "node:path";
 
-import type { ServiceCapabilities } from "../../db/services";
 import { DriverError } from "../../common/errors";
+import type { ServiceCapabilities } from "../../db/services";
 import { checksum } from "../checksum";
 import { CommandError } from "../exec/types";
 import type {

@@ -4,9 +4,9 @@
  */
 import { isIP } from "node:net";
 
+import type { Logger } from "../../common/logger";
 import type { CommandRunner, RunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
-import type { Logger } from "../../common/logger";
 import { bash, PROBE_SCRIPT, SAMPLE_SCRIPT } from "./scripts";
 import type { Compression, CopyRequest, Transport } from "./types";
 

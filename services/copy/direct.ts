@@ -16,10 +16,10 @@ import { randomBytes } from "node:crypto";
 
 import { utils } from "ssh2";
 
+import type { Logger } from "../../common/logger";
 import { quoteArgv, SshRunner } from "../../drivers/exec";
 import { keyTypeOf } from "../../drivers/exec/hostKeys";
 import type { CommandRunner, SshRunnerSpec } from "../../drivers/exec/types";
-import type { Logger } from "../../common/logger";
 import { fromAddress } from "./choose";
 import {
   ADD_KEY_SCRIPT,

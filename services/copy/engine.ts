@@ -1,6 +1,6 @@
-import type { RunnerFactory } from "../../drivers/exec";
 import { MigrationCancelled, VolumeMigrationFailed } from "../../common/errors";
 import { type Logger, silentLogger } from "../../common/logger";
+import type { RunnerFactory } from "../../drivers/exec";
 import {
   chooseCompression,
   chooseTransport,

@@ -5,8 +5,8 @@
  */
 import { pipeline } from "node:stream/promises";
 
-import type { CommandResult, CommandRunner, RunningCommand } from "../../drivers/exec/types";
 import { VolumeMigrationFailed } from "../../common/errors";
+import type { CommandResult, CommandRunner, RunningCommand } from "../../drivers/exec/types";
 import { meterStream, type TokenBucket } from "./meter";
 import type { Segment } from "./plan";
 import { type DirectSource, parseDigests, readArgv, readbackArgv, writeArgv } from "./scripts";

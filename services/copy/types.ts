@@ -21,7 +21,6 @@ export const COMPRESSIONS: readonly Compression[] = ["none", "lz4", "zstd", "gzi
  */
 export type Transport = "relay" | "direct" | "local";
 
-
 /**
  * How a segment is proven: `readback` (default) reads it back from the destination's disk
  * (O_DIRECT when the endpoint allows it) after its sync and compares that digest too; `stream`

@@ -3,8 +3,8 @@
  * discovery, the token body and its catalog. See shared/reference clients.md §1b and §7 for which
  * keys the CLIs and tempest need; the rest is there because real Keystone sends it.
  */
-import { stableId } from "./users";
 import { DEFAULT_DOMAIN, type TokenRecord } from "./types";
+import { stableId } from "./users";
 
 /** The identity API version we speak (what keystoneauth's discovery reads). */
 const V3 = { id: "v3.14", updated: "2020-04-07T00:00:00Z" } as const;

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { connect } from "amqplib";
+
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from "amqplib";
+import { connect } from "amqplib";
+
 import {
   coerceError,
   ConfigError,

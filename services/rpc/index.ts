@@ -2,8 +2,8 @@ import type { Logger } from "../../common/logger";
 import { MemoryBus } from "./memory";
 import type { Bus } from "./types";
 
-export * from "./types";
 export { MemoryBus } from "./memory";
+export * from "./types";
 
 /** `memory://` → in-process bus; `rabbit://` / `amqp://` → RabbitMQ. */
 export async function createBus(transportUrl: string, deps: { logger: Logger }): Promise<Bus> {

@@ -1,6 +1,6 @@
+import { ServiceBinary } from "../../common/states";
 import type { Db } from "../../db/connection";
 import { listServices, type PoolCapabilities } from "../../db/services";
-import { ServiceBinary } from "../../common/states";
 
 /** One pool the scheduler may place a volume on. */
 export interface PoolState {

@@ -1,18 +1,18 @@
-import type { SchedulerDeps } from "./deps";
-import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
-import { recordMigrationFailure } from "../../db/migrationOutcome";
-import { getSnapshot } from "../../db/snapshots";
-import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import { getVolumeType } from "../../db/volumeTypes";
 import { coerceError, NoValidBackend } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
 import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
+import { recordMigrationFailure } from "../../db/migrationOutcome";
+import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
+import { getSnapshot } from "../../db/snapshots";
+import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { getVolumeType } from "../../db/volumeTypes";
 import type { SchedulerCreateVolume, SchedulerMethods, SchedulerMigrateVolume } from "../rpc/methods";
 import { VolumeRpc } from "../rpc/stubs";
 import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
 import { loadPools, type PoolState } from "./backends";
-import { rankPools, type PlacementRequest } from "./filters";
+import type { SchedulerDeps } from "./deps";
+import { type PlacementRequest, rankPools } from "./filters";
 import { scheduleRetype } from "./retype";
 
 /** Places new volumes and validates migration destinations (cinder/scheduler/manager.py). */

@@ -1,7 +1,3 @@
-import { recordMigrationFailure } from "../../db/migrationOutcome";
-import { getMigration, insertMigration, updateMigrationIf } from "../../db/migrationRecords";
-import { getVolume, noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import { getVolumeType } from "../../db/volumeTypes";
 import { coerceError, NoValidBackend, VolumeMigrationFailed } from "../../common/errors";
 import { backendOf } from "../../common/hosts";
 import {
@@ -11,11 +7,15 @@ import {
   MigrationStatus,
   VolumeStatus,
 } from "../../common/states";
+import { recordMigrationFailure } from "../../db/migrationOutcome";
+import { getMigration, insertMigration, updateMigrationIf } from "../../db/migrationRecords";
+import { getVolume, noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { getVolumeType } from "../../db/volumeTypes";
 import type { SchedulerRetype } from "../rpc/methods";
 import type { VolumeRpc } from "../rpc/stubs";
 import { loadPools } from "./backends";
-import { capabilitiesPass, rankPools } from "./filters";
 import type { SchedulerDeps } from "./deps";
+import { capabilitiesPass, rankPools } from "./filters";
 
 /**
  * Cinder's SchedulerManager.retype + FilterScheduler.find_retype_backend: if the volume's current

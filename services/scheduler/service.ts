@@ -1,9 +1,9 @@
-import type { Db } from "../../db/connection";
 import type { AppConfig } from "../../common/config";
-import { Heartbeat } from "../heartbeat";
 import { SCHEDULER_TOPIC } from "../../common/hosts";
 import type { Logger } from "../../common/logger";
 import { ServiceBinary } from "../../common/states";
+import type { Db } from "../../db/connection";
+import { Heartbeat } from "../heartbeat";
 import type { Bus } from "../rpc/types";
 import type { RunningService } from "../volume/service";
 import { SchedulerManager } from "./manager";

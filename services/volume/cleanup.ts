@@ -1,6 +1,6 @@
+import { VolumeStatus } from "../../common/states";
 import type { Db } from "../../db/connection";
 import { updateVolumeIf } from "../../db/volumes";
-import { VolumeStatus } from "../../common/states";
 
 /**
  * The service's own volumes (a migration's temp volume, a retired source: use_quota false) whose

@@ -1,14 +1,14 @@
-import type { VolumeManagerDeps } from "./deps";
-import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snapshots";
-import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
-import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
 import { coerceError, VolumeNotFound } from "../../common/errors";
 import { backendOf } from "../../common/hosts";
 import { SnapshotStatus, VolumeStatus } from "../../common/states";
+import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snapshots";
+import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
+import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
 import type { VolumeMethods } from "../rpc/methods";
 import { VolumeRpc } from "../rpc/stubs";
 import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
+import type { VolumeManagerDeps } from "./deps";
 import { driverSnapshot, driverVolume } from "./driverViews";
 import { MigrationRunner } from "./migrationRunner";
 

@@ -1,3 +1,5 @@
+import { coerceError } from "../../common/errors";
+import { MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import {
   getMigration,
   type MigrationRow,
@@ -7,18 +9,16 @@ import {
 } from "../../db/migrationRecords";
 import { getVolume } from "../../db/volumes";
 import type { MigrationDestination } from "../../drivers/types";
-import { coerceError } from "../../common/errors";
-import { MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import type { VolumeMigrateVolume } from "../rpc/methods";
 import type { VolumeRpc } from "../rpc/stubs";
 import { cancelledByAdmin } from "./cancel";
-import { finishComputeMigration } from "./swapRows";
+import type { VolumeManagerDeps } from "./deps";
 import { runComputeMigration } from "./flows/compute";
 import { runDriverMigration } from "./flows/driverNative";
 import { runGenericMigration } from "./flows/generic";
-import type { VolumeManagerDeps } from "./deps";
 import { beginMigration, endCancelledMigration } from "./migrationStart";
 import { destinationOf } from "./recovery";
+import { finishComputeMigration } from "./swapRows";
 
 export interface MigrationRunnerDeps extends VolumeManagerDeps {
   volumeRpc: VolumeRpc;

@@ -4,6 +4,8 @@
  */
 import type { Knex } from "knex";
 
+import type { Logger } from "../../common/logger";
+import { AttachStatus, type MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import { listAttachments } from "../../db/attachments";
 import type { Db } from "../../db/connection";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
@@ -11,8 +13,6 @@ import { getMigration, type MigrationRow, updateMigrationIf } from "../../db/mig
 import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
 import type { VolumeDriver } from "../../drivers/types";
-import type { Logger } from "../../common/logger";
-import { AttachStatus, type MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import { cancelledByAdmin } from "./cancel";
 import { chooseFlow, typeDiffAllowsDriver } from "./flows/chooseFlow";
 

@@ -1,10 +1,3 @@
-import { listAttachments } from "../../db/attachments";
-import type { Db } from "../../db/connection";
-import { recordMigrationFailure } from "../../db/migrationOutcome";
-import type { MigrationRow } from "../../db/migrationRecords";
-import { listServices } from "../../db/services";
-import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import type { MigrationDestination } from "../../drivers/types";
 import type { AppConfig, BackendConfig } from "../../common/config";
 import { coerceError } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
@@ -16,6 +9,13 @@ import {
   ServiceBinary,
   VolumeStatus,
 } from "../../common/states";
+import { listAttachments } from "../../db/attachments";
+import type { Db } from "../../db/connection";
+import { recordMigrationFailure } from "../../db/migrationOutcome";
+import type { MigrationRow } from "../../db/migrationRecords";
+import { listServices } from "../../db/services";
+import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import type { MigrationDestination } from "../../drivers/types";
 import type { VolumeRpc } from "../rpc/stubs";
 import { cancelledByAdmin } from "./cancel";
 import { removeTempVolume } from "./flows/temp";

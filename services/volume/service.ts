@@ -1,14 +1,14 @@
-import type { Db } from "../../db/connection";
-import { type RunnerFactory, runnerSpecFor } from "../../drivers/exec";
-import { createDriver } from "../../drivers/registry";
 import type { AppConfig, BackendConfig } from "../../common/config";
-import { Heartbeat } from "../heartbeat";
 import { volumeTopic } from "../../common/hosts";
 import type { Logger } from "../../common/logger";
 import { ServiceBinary } from "../../common/states";
+import type { Db } from "../../db/connection";
+import { type RunnerFactory, runnerSpecFor } from "../../drivers/exec";
+import { createDriver } from "../../drivers/registry";
 import { NovaClient } from "../compute/nova";
 import { CopyEngine } from "../copy/engine";
 import type { VolumeCopier } from "../copy/types";
+import { Heartbeat } from "../heartbeat";
 import type { Bus } from "../rpc/types";
 import { failedInternalDeletes } from "./cleanup";
 import { VolumeManager } from "./manager";

@@ -1,5 +1,8 @@
 import type { Knex } from "knex";
 
+import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../../common/errors";
+import type { Logger } from "../../common/logger";
+import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
 import type { Db } from "../../db/connection";
 import { getMigration, listMigrations, updateMigrationIf } from "../../db/migrationRecords";
 import {
@@ -10,9 +13,6 @@ import {
   type VolumeUpdates,
 } from "../../db/volumes";
 import type { VolumeDriver, VolumeModelUpdate } from "../../drivers/types";
-import { coerceError, InternalError, InvalidVolume, VolumeMigrationFailed } from "../../common/errors";
-import type { Logger } from "../../common/logger";
-import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
 import { driverVolume } from "./driverViews";
 import { rollBackMigration, type TempVolumeDeps } from "./flows/temp";
 

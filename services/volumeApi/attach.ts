@@ -7,6 +7,8 @@
  */
 import type { Knex } from "knex";
 
+import { InvalidInput, InvalidVolume, VolumeNotFound } from "../../common/errors";
+import { AttachStatus, MigrationStatus, VolumeStatus } from "../../common/states";
 import {
   type AttachmentRow,
   detachAttachment,
@@ -15,8 +17,6 @@ import {
   listAttachments,
 } from "../../db/attachments";
 import { lockVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import { InvalidInput, InvalidVolume, VolumeNotFound } from "../../common/errors";
-import { AttachStatus, MigrationStatus, VolumeStatus } from "../../common/states";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import { ConflictNovaUsingAttachment } from "./conflict";

@@ -4,9 +4,9 @@
  * binary of the service rows that share it. So a cluster is up when one of its services is, and
  * disabled (or frozen) when all (any) of them are; it has no row of its own to be updated.
  */
-import { listServices, type ServiceWithState } from "../../db/services";
 import { InvalidInput, NotFound } from "../../common/errors";
 import { ServiceBinary } from "../../common/states";
+import { listServices, type ServiceWithState } from "../../db/services";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import { boolParam, type VolumeApiOptions } from "./lookup";
 

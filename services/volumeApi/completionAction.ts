@@ -4,9 +4,9 @@
  * attachments itself and answers with the new id; during a migration it checks the pair and asks
  * the source volume's service, synchronously, which id Nova must keep.
  */
+import { InvalidVolume } from "../../common/errors";
 import { listAttachments } from "../../db/attachments";
 import type { VolumeRow } from "../../db/volumes";
-import { InvalidVolume } from "../../common/errors";
 import { VolumeRpc } from "../rpc/stubs";
 import { attachVolume, detachVolume } from "./attach";
 import { AdminPolicy, authorize, type Caller } from "./caller";

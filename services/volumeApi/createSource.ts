@@ -1,7 +1,7 @@
-import { getSnapshot, type SnapshotRow } from "../../db/snapshots";
-import { getVolume } from "../../db/volumes";
 import { InvalidInput, InvalidSnapshot, SnapshotNotFound } from "../../common/errors";
 import { SnapshotStatus } from "../../common/states";
+import { getSnapshot, type SnapshotRow } from "../../db/snapshots";
+import { getVolume } from "../../db/volumes";
 import type { Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";
 

@@ -3,9 +3,9 @@
  * compare-and-swap to `deleting` followed by a cast to the volume's service; force only drops the
  * status condition, never the others (a migrating, attached or snapshotted volume stays).
  */
-import { noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { InvalidVolume } from "../../common/errors";
 import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
+import { noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { VolumeRpc } from "../rpc/stubs";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";

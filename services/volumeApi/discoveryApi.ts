@@ -4,11 +4,11 @@
  * API reads the same rows with the same rule (volume services up, enabled, not frozen, with
  * capabilities — cinder/scheduler/host_manager.py `_update_backend_state_map`).
  */
+import { NotFound } from "../../common/errors";
+import { ServiceBinary } from "../../common/states";
 import { listServices, type ServiceWithState } from "../../db/services";
 import { snapshotUsageOnHost } from "../../db/snapshots";
 import { volumeUsageOnHost } from "../../db/volumes";
-import { NotFound } from "../../common/errors";
-import { ServiceBinary } from "../../common/states";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import { type Cluster, listClusters, showCluster } from "./clusterApi";
 import { boolParam, type VolumeApiOptions } from "./lookup";

@@ -4,10 +4,10 @@
  * service, which ends in available/in-use with the new size or in `error_extending`. Quota is not
  * modelled. Like Cinder, an unlocked migration does not block it (lock_volume exists for that).
  */
-import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import { getVolumeType } from "../../db/volumeTypes";
 import { InvalidInput, InvalidVolume } from "../../common/errors";
 import { VolumeStatus } from "../../common/states";
+import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { getVolumeType } from "../../db/volumeTypes";
 import { VolumeRpc } from "../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
 import { provisionFilterOnSize } from "./typeRules";

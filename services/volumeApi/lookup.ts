@@ -2,12 +2,12 @@
  * Shared pieces of the volume API: its dependencies, visibility-checked lookups (Cinder's
  * `project_only` reads) and strict query-parameter parsing.
  */
-import type { Db } from "../../db/connection";
-import { getSnapshot, type SnapshotRow } from "../../db/snapshots";
-import { getVolume, type VolumeRow } from "../../db/volumes";
 import type { AppConfig } from "../../common/config";
 import { SnapshotNotFound, VolumeNotFound } from "../../common/errors";
 import type { Logger } from "../../common/logger";
+import type { Db } from "../../db/connection";
+import { getSnapshot, type SnapshotRow } from "../../db/snapshots";
+import { getVolume, type VolumeRow } from "../../db/volumes";
 import type { Bus } from "../rpc/types";
 import { BadRequest } from "./badRequest";
 import type { Caller } from "./caller";

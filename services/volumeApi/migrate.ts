@@ -7,10 +7,6 @@
  */
 import type { Knex } from "knex";
 
-import { insertMigration, type MigrationRow } from "../../db/migrationRecords";
-import { recordMigrationFailure } from "../../db/migrationOutcome";
-import { listServices } from "../../db/services";
-import { noSnapshots, updateVolumeIf, type VolumeRow, type VolumeUpdates } from "../../db/volumes";
 import { coerceError, InvalidHost, InvalidInput, InvalidVolume } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
 import {
@@ -20,6 +16,10 @@ import {
   ServiceBinary,
   VolumeStatus,
 } from "../../common/states";
+import { recordMigrationFailure } from "../../db/migrationOutcome";
+import { insertMigration, type MigrationRow } from "../../db/migrationRecords";
+import { listServices } from "../../db/services";
+import { noSnapshots, updateVolumeIf, type VolumeRow, type VolumeUpdates } from "../../db/volumes";
 import { SchedulerRpc } from "../rpc/stubs";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";

@@ -4,6 +4,9 @@
  * compare-and-swap; the source worker acts on it within about a second (migrationRunner.ts polls
  * the row, copyProgress.ts re-reads the limit).
  */
+import { ErrorCodes, InvalidInput, NotFound, PolicyNotAuthorized, ServiceError } from "../../common/errors";
+import { backendOf } from "../../common/hosts";
+import { MIGRATION_STATES, MigrationFlow, MigrationState } from "../../common/states";
 import {
   FINISHED_STATES,
   getMigration,
@@ -12,9 +15,6 @@ import {
   queuePositions,
   updateMigrationIf,
 } from "../../db/migrationRecords";
-import { ErrorCodes, InvalidInput, NotFound, PolicyNotAuthorized, ServiceError } from "../../common/errors";
-import { backendOf } from "../../common/hosts";
-import { MIGRATION_STATES, MigrationFlow, MigrationState } from "../../common/states";
 import type { Caller } from "./caller";
 import { boolParam, type VolumeApiOptions } from "./lookup";
 

@@ -5,9 +5,9 @@
  */
 import type { Knex } from "knex";
 
-import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { InvalidVolume } from "../../common/errors";
 import { AttachStatus, IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
+import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { VolumeApiOptions } from "./lookup";
 import { isMigrating } from "./volumeState";
 

@@ -5,10 +5,10 @@
  */
 import type { Knex } from "knex";
 
-import { detachAttachment, listAttachments } from "../../db/attachments";
-import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { VolumeNotFound } from "../../common/errors";
 import { AttachStatus, type MigrationStatus, VolumeStatus } from "../../common/states";
+import { detachAttachment, listAttachments } from "../../db/attachments";
+import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { afterDetach, withoutAttachedMode } from "./attach";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";

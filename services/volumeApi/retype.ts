@@ -9,9 +9,9 @@
  * retype moves the volume at all, and a row recorded here for a retype that does not move would
  * stay `starting` forever.
  */
-import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { InvalidInput, InvalidVolume } from "../../common/errors";
 import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
+import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { SchedulerRpc } from "../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
 import { isMultiattachType, provisionFilterOnSize, typeByNameOrId } from "./typeRules";

@@ -3,6 +3,8 @@
  * `delete_snapshot`). Snapshots matter to migration: a volume with one cannot be migrated, and a
  * migrating or locked volume cannot get one.
  */
+import { InvalidSnapshot, InvalidVolume } from "../../common/errors";
+import { IDLE_MIGRATION_STATUSES, SnapshotStatus, VolumeStatus } from "../../common/states";
 import {
   insertSnapshot,
   listSnapshots,
@@ -11,8 +13,6 @@ import {
   updateSnapshotIf,
 } from "../../db/snapshots";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import { InvalidSnapshot, InvalidVolume } from "../../common/errors";
-import { IDLE_MIGRATION_STATUSES, SnapshotStatus, VolumeStatus } from "../../common/states";
 import { VolumeRpc } from "../rpc/stubs";
 import type { Caller } from "./caller";
 import { boolParam, findSnapshot, findVolume, type VolumeApiOptions } from "./lookup";

@@ -2,10 +2,10 @@
  * What a volume type's extra specs mean to the volume API (cinder/volume/volume_types.py):
  * lookup by name or id, the multiattach flag, and the provisioning size limits.
  */
-import type { Db } from "../../db/connection";
-import { findVolumeType, type VolumeType } from "../../db/volumeTypes";
-import { isUuid } from "../../db/volumes";
 import { InvalidInput, NotFound, VolumeTypeNotFound } from "../../common/errors";
+import type { Db } from "../../db/connection";
+import { isUuid } from "../../db/volumes";
+import { findVolumeType, type VolumeType } from "../../db/volumeTypes";
 
 /**
  * Cinder's `get_by_name_or_id` with an elevated context (private types included): a uuid-like

@@ -6,9 +6,9 @@
  */
 import type { Knex } from "knex";
 
-import { lockVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { InvalidVolume, NotFound, VolumeNotFound } from "../../common/errors";
 import { VolumeStatus } from "../../common/states";
+import { lockVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { VolumeApiOptions } from "./lookup";
 import { adminMetadata, userMetadata } from "./volumeState";
 

@@ -4,13 +4,13 @@
  * validate the body and render; every precondition lives here, and every status change is a
  * compare-and-swap on the row (db/volumes.ts updateVolumeIf).
  */
+import { InternalError, InvalidInput, NotFound, VolumeTypeNotFound } from "../../common/errors";
+import { ServiceBinary, VolumeStatus } from "../../common/states";
 import { type AttachmentRow, listAttachments } from "../../db/attachments";
 import type { MigrationRow } from "../../db/migrationRecords";
 import { listServices } from "../../db/services";
 import { insertVolume, listVolumes, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { findVolumeType, listVolumeTypes, type VolumeType } from "../../db/volumeTypes";
-import { InternalError, InvalidInput, NotFound, VolumeTypeNotFound } from "../../common/errors";
-import { ServiceBinary, VolumeStatus } from "../../common/states";
 import { SchedulerRpc } from "../rpc/stubs";
 import { type AttachRequest, attachVolume, detachVolume } from "./attach";
 import { BadRequest } from "./badRequest";

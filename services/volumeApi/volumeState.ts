@@ -3,8 +3,8 @@
  * `migration_status` (with `target:<id>` for a migration's temp volume), the migration test, and
  * the metadata keys Cinder keeps as admin metadata.
  */
-import type { VolumeRow } from "../../db/volumes";
 import { IDLE_MIGRATION_STATUSES } from "../../common/states";
+import type { VolumeRow } from "../../db/volumes";
 
 /** migration_status as Cinder stores it: a temp volume's is `target:<source id>`. */
 export function cinderMigrationStatus(

@@ -2,6 +2,7 @@
  * Volume types (cinder/api/v3/types.py, cinder/api/contrib/types_manage.py,
  * cinder/volume/volume_types.py). Private types have no access lists here: only admins see them.
  */
+import { NotFound, VolumeTypeExists, VolumeTypeNotFound } from "../../common/errors";
 import {
   findVolumeType,
   getVolumeType,
@@ -10,7 +11,6 @@ import {
   softDeleteVolumeType,
   type VolumeType,
 } from "../../db/volumeTypes";
-import { NotFound, VolumeTypeExists, VolumeTypeNotFound } from "../../common/errors";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";

@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { createVhost, type TestVhost } from "../helpers/rabbit";
 import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
+import { createVhost, type TestVhost } from "../helpers/rabbit";
 import { migrateWithCinder } from "./scenario";
 
 /**

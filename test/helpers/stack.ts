@@ -2,10 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import type { Db } from "../../db/connection";
-import { RunnerFactory } from "../../drivers/exec";
 import { type AppConfig, parseConfig } from "../../common/config";
 import { silentLogger } from "../../common/logger";
+import type { Db } from "../../db/connection";
+import { RunnerFactory } from "../../drivers/exec";
 import { MemoryBus } from "../../services/rpc/memory";
 import type { Bus } from "../../services/rpc/types";
 import { startSchedulerService } from "../../services/scheduler/service";

@@ -8,10 +8,10 @@ import type { Express } from "express";
 import request from "supertest";
 
 import { createApp } from "../../api/app";
-import { reportService, type ServiceCapabilities } from "../../db/services";
-import { insertVolume, type NewVolume, type VolumeRow } from "../../db/volumes";
 import { type AppConfig, parseConfig } from "../../common/config";
 import { silentLogger } from "../../common/logger";
+import { reportService, type ServiceCapabilities } from "../../db/services";
+import { insertVolume, type NewVolume, type VolumeRow } from "../../db/volumes";
 import { MemoryBus } from "../../services/rpc/memory";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 

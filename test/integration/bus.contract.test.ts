@@ -4,8 +4,10 @@
  * The AMQP cases run on a real broker (VMS_TEST_AMQP_URL, default the local RabbitMQ).
  */
 import { randomUUID } from "node:crypto";
-import { connect } from "amqplib";
+
 import type { ChannelModel } from "amqplib";
+import { connect } from "amqplib";
+
 import { InvalidVolume, RpcRemoteError, RpcTimeout, VolumeNotFound } from "../../common/errors";
 import { silentLogger } from "../../common/logger";
 import { AmqpBus, toAmqpUrl } from "../../services/rpc/amqp";

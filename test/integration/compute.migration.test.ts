@@ -4,10 +4,10 @@ import type { Server } from "node:http";
 import path from "node:path";
 
 import { createApp } from "../../api/app";
-import { getMigration, listMigrations } from "../../db/migrationRecords";
-import { getVolume, type VolumeRow } from "../../db/volumes";
 import type { AppConfig } from "../../common/config";
 import { silentLogger } from "../../common/logger";
+import { getMigration, listMigrations } from "../../db/migrationRecords";
+import { getVolume, type VolumeRow } from "../../db/volumes";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { NovaStandIn } from "../helpers/novaStandIn";
 import { freePort } from "../helpers/processes";

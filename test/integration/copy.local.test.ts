@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 
-import { RunnerFactory } from "../../drivers/exec";
 import { MigrationCancelled, VolumeMigrationFailed } from "../../common/errors";
+import { RunnerFactory } from "../../drivers/exec";
 import { CopyEngine } from "../../services/copy/engine";
 import type { CopyCheckpoint, CopyProgress } from "../../services/copy/types";
 import {

@@ -7,8 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { LocalRunner } from "../../drivers/exec/local";
 import { silentLogger } from "../../common/logger";
+import { LocalRunner } from "../../drivers/exec/local";
 import { worthCompressing } from "../../services/copy/choose";
 import type { CopyRequest } from "../../services/copy/types";
 

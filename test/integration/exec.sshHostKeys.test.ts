@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
+import { silentLogger } from "../../common/logger";
 import {
   CommandError,
   isSshConnectFailure,
@@ -9,7 +10,6 @@ import {
   SshRunner,
   type SshRunnerOptions,
 } from "../../drivers/exec";
-import { silentLogger } from "../../common/logger";
 import { startSshd, type TestSshd } from "./exec.sshd";
 
 let sshd: TestSshd;

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 
-import { CommandError, SshRunner } from "../../drivers/exec";
 import { silentLogger } from "../../common/logger";
+import { CommandError, SshRunner } from "../../drivers/exec";
 import { nonRootLoginUser, startSshd, type TestSshd } from "./exec.sshd";
 
 /** Processes on this machine (the test's sshd runs the commands here) whose argv contains `text`. */

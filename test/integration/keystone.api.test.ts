@@ -10,9 +10,9 @@ import path from "node:path";
 import request from "supertest";
 
 import { createApp } from "../../api/app";
-import { reportService } from "../../db/services";
 import { parseConfig } from "../../common/config";
 import { silentLogger } from "../../common/logger";
+import { reportService } from "../../db/services";
 import { hashPassword } from "../../services/keystone";
 import { MemoryBus } from "../../services/rpc/memory";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";

@@ -5,10 +5,10 @@ import path from "node:path";
 import request from "supertest";
 
 import { createApp } from "../../api/app";
-import { getSnapshot } from "../../db/snapshots";
-import { getVolume, type VolumeRow } from "../../db/volumes";
 import type { AppConfig } from "../../common/config";
 import { silentLogger } from "../../common/logger";
+import { getSnapshot } from "../../db/snapshots";
+import { getVolume, type VolumeRow } from "../../db/volumes";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { type InProcessStack, startInProcessStack, twoBackendConfig, waitFor } from "../helpers/stack";
 

@@ -14,9 +14,9 @@ import type { Express } from "express";
 import request from "supertest";
 
 import { createApp } from "../../api/app";
-import { insertVolume, type VolumeRow } from "../../db/volumes";
 import type { AppConfig } from "../../common/config";
 import { silentLogger } from "../../common/logger";
+import { insertVolume, type VolumeRow } from "../../db/volumes";
 import type { CopyRequest, VolumeCopier } from "../../services/copy/types";
 import { VolumeRpc } from "../../services/rpc/stubs";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";

@@ -1,15 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import { DEFAULT_SEGMENT_BYTES } from "../../services/copy/plan";
-import { segmentedSha256 } from "./copy.helpers";
 import fs from "node:fs";
 import path from "node:path";
 
+import type { AppConfig } from "../../common/config";
 import { getMigration, insertMigration, listMigrations } from "../../db/migrationRecords";
 import { getVolume, insertVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import type { AppConfig } from "../../common/config";
+import { DEFAULT_SEGMENT_BYTES } from "../../services/copy/plan";
 import { SchedulerRpc } from "../../services/rpc/stubs";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { type InProcessStack, startInProcessStack, twoBackendConfig, waitFor } from "../helpers/stack";
+import { segmentedSha256 } from "./copy.helpers";
 
 const GiB = 1024 ** 3;
 let t: TestDatabase;

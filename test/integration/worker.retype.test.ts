@@ -1,9 +1,9 @@
 import fs from "node:fs";
 
+import type { AppConfig } from "../../common/config";
 import { listMigrations } from "../../db/migrationRecords";
 import { getVolume, insertVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { insertVolumeType, type VolumeType } from "../../db/volumeTypes";
-import type { AppConfig } from "../../common/config";
 import { SchedulerRpc } from "../../services/rpc/stubs";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { type InProcessStack, startInProcessStack, twoBackendConfig, waitFor } from "../helpers/stack";

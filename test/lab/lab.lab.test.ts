@@ -10,7 +10,7 @@ import path from "node:path";
 
 import { Client } from "ssh2";
 
-import { inLabNetns, knownHostKey, labHost, loadLab, ssh, sshOk, type LabHost } from "./lab";
+import { inLabNetns, knownHostKey, type LabHost, labHost, loadLab, ssh, sshOk } from "./lab";
 
 const lab = loadLab();
 const hostA = labHost(lab, "host-a");

@@ -11,7 +11,7 @@ import { parseConfig } from "../../common/config";
 import { silentLogger } from "../../common/logger";
 import { runnerSpecFor } from "../../drivers/exec";
 import { SshRunner } from "../../drivers/exec/ssh";
-import { isSshConnectFailure, type CommandRunner } from "../../drivers/exec/types";
+import { type CommandRunner, isSshConnectFailure } from "../../drivers/exec/types";
 import { LvmDriver } from "../../drivers/lvm";
 import { labHost, loadLab, sshOk } from "./lab";
 

@@ -8,10 +8,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
 import { cinder, parseTable } from "../helpers/cli";
+import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
 import { waitFor } from "../helpers/stack";
-import { type Lab, labHost, type LabHost, shellQuote, sshOk } from "./lab";
+import { type Lab, type LabHost, labHost, shellQuote, sshOk } from "./lab";
 
 /** One API GiB is this many MiB on the lab's disks (lvm_size_unit_mib): a "1 GiB" volume is 64 MiB. */
 export const UNIT_MIB = 64;

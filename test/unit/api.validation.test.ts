@@ -1,7 +1,7 @@
 /** Python repr and Cinder-style schema messages (api/validation). */
-import { boolean } from "../../api/schemas/parameterTypes";
-import { validateMigrateVolume } from "../../api/schemas/adminActions";
 import { ApiVersion } from "../../api/microversion";
+import { validateMigrateVolume } from "../../api/schemas/adminActions";
+import { boolean } from "../../api/schemas/parameterTypes";
 import { pyRepr, pyStr } from "../../api/validation/pyrepr";
 import { compileSchema } from "../../api/validation/validator";
 

@@ -1,8 +1,8 @@
-import { RunnerFactory, runnerSpecFor, SshRunner } from "../../drivers/exec";
-import type { SshRunnerSpec } from "../../drivers/exec/types";
 import { parseConfig } from "../../common/config";
 import { ConfigError } from "../../common/errors";
 import { silentLogger } from "../../common/logger";
+import { RunnerFactory, runnerSpecFor, SshRunner } from "../../drivers/exec";
+import type { SshRunnerSpec } from "../../drivers/exec/types";
 
 const FP = `SHA256:${"A".repeat(43)}`;
 const base = (ssh: string): string => `

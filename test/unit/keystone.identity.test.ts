@@ -1,9 +1,4 @@
-import {
-  NotAuthenticated,
-  NotFound,
-  PolicyNotAuthorized,
-  ValidationError,
-} from "../../common/errors";
+import { NotAuthenticated, NotFound, PolicyNotAuthorized, ValidationError } from "../../common/errors";
 import { BuiltinKeystone, hashPassword, parseUsers, UserDirectory } from "../../services/keystone";
 
 let now = Date.parse("2030-01-01T00:00:00Z");

@@ -1,5 +1,5 @@
-import type { MigrationRow } from "../../db/migrationRecords";
 import { parseConfig } from "../../common/config";
+import type { MigrationRow } from "../../db/migrationRecords";
 import { decide, type RecoveryAction, type TempVolumeState } from "../../services/volume/recovery";
 
 const withNova = parseConfig(

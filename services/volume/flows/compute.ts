@@ -1,9 +1,9 @@
+import { coerceError, InternalError, VolumeMigrationFailed } from "../../../common/errors";
+import { AttachStatus } from "../../../common/states";
 import { listAttachments } from "../../../db/attachments";
 import { getMigration } from "../../../db/migrationRecords";
 import { getVolume, type VolumeRow } from "../../../db/volumes";
 import type { ComputeClient } from "../../compute/nova";
-import { coerceError, InternalError, VolumeMigrationFailed } from "../../../common/errors";
-import { AttachStatus } from "../../../common/states";
 import { createTempVolume, makeTempVolumeReady, rollBackMigration, type TempVolumeDeps } from "./temp";
 
 export interface ComputeFlowDeps extends TempVolumeDeps {

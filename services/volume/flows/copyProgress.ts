@@ -1,8 +1,8 @@
-import type { Db } from "../../../db/connection";
-import { recordProgress } from "../../../db/migrationRecords";
 import type { BackendConfig } from "../../../common/config";
 import { coerceError } from "../../../common/errors";
 import type { Logger } from "../../../common/logger";
+import type { Db } from "../../../db/connection";
+import { recordProgress } from "../../../db/migrationRecords";
 import type { CopyProgress } from "../../copy/types";
 
 /** Progress is written, and the bandwidth limit read back, this often (the API reads the row). */

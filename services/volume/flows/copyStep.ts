@@ -1,9 +1,9 @@
-import { readControls, updateMigrationIf } from "../../../db/migrationRecords";
-import type { VolumeRow } from "../../../db/volumes";
 import { VolumeMigrationFailed } from "../../../common/errors";
 import { MigrationState } from "../../../common/states";
-import { abortedError, cancelledByAdmin } from "../cancel";
+import { readControls, updateMigrationIf } from "../../../db/migrationRecords";
+import type { VolumeRow } from "../../../db/volumes";
 import type { CopyCheckpoint } from "../../copy/types";
+import { abortedError, cancelledByAdmin } from "../cancel";
 import { driverVolume } from "../driverViews";
 import { CopyMeter } from "./copyProgress";
 import type { GenericFlowDeps } from "./genericDeps";

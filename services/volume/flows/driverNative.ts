@@ -1,14 +1,14 @@
+import type { AppConfig } from "../../../common/config";
+import { coerceError, InternalError } from "../../../common/errors";
+import { backendOf } from "../../../common/hosts";
+import type { Logger } from "../../../common/logger";
+import { MigrationFlow, MigrationState, MigrationStatus, ServiceBinary } from "../../../common/states";
 import type { Db } from "../../../db/connection";
 import { recordMigrationFailure } from "../../../db/migrationOutcome";
 import { getMigration, updateMigrationIf } from "../../../db/migrationRecords";
 import { listServices } from "../../../db/services";
 import { getVolume, updateVolumeIf } from "../../../db/volumes";
 import type { MigrationDestination, VolumeDriver } from "../../../drivers/types";
-import type { AppConfig } from "../../../common/config";
-import { coerceError, InternalError } from "../../../common/errors";
-import { backendOf } from "../../../common/hosts";
-import type { Logger } from "../../../common/logger";
-import { MigrationFlow, MigrationState, MigrationStatus, ServiceBinary } from "../../../common/states";
 import { driverVolume } from "../driverViews";
 
 export interface DriverFlowDeps {

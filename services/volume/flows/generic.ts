@@ -1,12 +1,12 @@
-import type { GenericFlowDeps } from "./genericDeps";
+import { coerceError, VolumeMigrationFailed } from "../../../common/errors";
+import { VolumeStatus } from "../../../common/states";
 import { getMigration, type MigrationRow } from "../../../db/migrationRecords";
 import { getVolume, type VolumeRow } from "../../../db/volumes";
 import type { VolumeModelUpdate } from "../../../drivers/types";
-import { coerceError, VolumeMigrationFailed } from "../../../common/errors";
-import { VolumeStatus } from "../../../common/states";
 import { completeMigration, deleteRetiredSource } from "../swapRows";
-import { createTempVolume, makeTempVolumeReady, rollBackMigration } from "./temp";
 import { copyAndVerify } from "./copyStep";
+import type { GenericFlowDeps } from "./genericDeps";
+import { createTempVolume, makeTempVolumeReady, rollBackMigration } from "./temp";
 
 /**
  * Cinder's _migrate_volume_generic for an unattached volume: a temp volume on the destination

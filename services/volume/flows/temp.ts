@@ -1,13 +1,13 @@
-import type { Db } from "../../../db/connection";
-import { recordMigrationFailure } from "../../../db/migrationOutcome";
-import { type MigrationRow, updateMigrationIf } from "../../../db/migrationRecords";
-import { listServices } from "../../../db/services";
-import { insertVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
 import type { AppConfig } from "../../../common/config";
 import { coerceError } from "../../../common/errors";
 import { backendOf } from "../../../common/hosts";
 import type { Logger } from "../../../common/logger";
 import { MigrationState, MigrationStatus, ServiceBinary, VolumeStatus } from "../../../common/states";
+import type { Db } from "../../../db/connection";
+import { recordMigrationFailure } from "../../../db/migrationOutcome";
+import { type MigrationRow, updateMigrationIf } from "../../../db/migrationRecords";
+import { listServices } from "../../../db/services";
+import { insertVolume, updateVolumeIf, type VolumeRow } from "../../../db/volumes";
 import type { VolumeRpc } from "../../rpc/stubs";
 
 /** The steps the generic and compute flows share: the temp volume on the destination and its removal. */
