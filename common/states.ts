@@ -116,3 +116,44 @@ export const ServiceBinary = {
 } as const;
 export type ServiceBinary = (typeof ServiceBinary)[keyof typeof ServiceBinary];
 export const SERVICE_BINARIES = values(ServiceBinary);
+
+/** An evacuation: every volume of a source (host, backend, pool or cluster) moved elsewhere. */
+export const EvacuationStatus = {
+  RUNNING: "running",
+  /** No new migration starts; running ones go on. */
+  PAUSED: "paused",
+  /** No new migration starts; running ones are asked to cancel. */
+  CANCELLING: "cancelling",
+  CANCELLED: "cancelled",
+  COMPLETED: "completed",
+  COMPLETED_WITH_ERRORS: "completed_with_errors",
+  FAILED: "failed",
+} as const;
+export type EvacuationStatus = (typeof EvacuationStatus)[keyof typeof EvacuationStatus];
+export const EVACUATION_STATUSES = values(EvacuationStatus);
+export const ENDED_EVACUATION_STATUSES: readonly EvacuationStatus[] = [
+  EvacuationStatus.CANCELLED,
+  EvacuationStatus.COMPLETED,
+  EvacuationStatus.COMPLETED_WITH_ERRORS,
+  EvacuationStatus.FAILED,
+];
+
+/** One volume of an evacuation. */
+export const EvacuationItemState = {
+  PENDING: "pending",
+  RUNNING: "running",
+  SUCCEEDED: "succeeded",
+  FAILED: "failed",
+  SKIPPED: "skipped",
+  CANCELLED: "cancelled",
+} as const;
+export type EvacuationItemState = (typeof EvacuationItemState)[keyof typeof EvacuationItemState];
+export const EVACUATION_ITEM_STATES = values(EvacuationItemState);
+
+export const EvacuationOrder = {
+  SMALLEST_FIRST: "smallest_first",
+  LARGEST_FIRST: "largest_first",
+  OLDEST_FIRST: "oldest_first",
+} as const;
+export type EvacuationOrder = (typeof EvacuationOrder)[keyof typeof EvacuationOrder];
+export const EVACUATION_ORDERS = values(EvacuationOrder);

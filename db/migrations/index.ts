@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import * as m001 from "./001_initial";
 import * as m002 from "./002_retype";
 import * as m003 from "./003_data_path";
+import * as m004 from "./004_evacuations";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "001_initial": m001,
   "002_retype": m002,
   "003_data_path": m003,
+  "004_evacuations": m004,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

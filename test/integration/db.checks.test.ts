@@ -4,6 +4,9 @@
  */
 import {
   ATTACH_STATUSES,
+  EVACUATION_ITEM_STATES,
+  EVACUATION_ORDERS,
+  EVACUATION_STATUSES,
   MIGRATION_FLOWS,
   MIGRATION_KINDS,
   MIGRATION_STATES,
@@ -44,6 +47,9 @@ test.each([
   ["migrations_kind_check", MIGRATION_KINDS],
   ["migrations_flow_check", MIGRATION_FLOWS],
   ["services_binary_check", SERVICE_BINARIES],
+  ["evacuations_status_check", EVACUATION_STATUSES],
+  ["evacuations_order_check", EVACUATION_ORDERS],
+  ["evacuation_items_state_check", EVACUATION_ITEM_STATES],
 ])("%s lists exactly the statuses of common/states.ts", async (name, values) => {
   expect(await checkValues(name)).toEqual([...values].sort());
 });
