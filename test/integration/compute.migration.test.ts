@@ -30,8 +30,17 @@ function fileOf(v: Pick<VolumeRow, "id" | "name_id" | "host">): string {
   return path.join(stateDir, v.host!.split("@")[1]!.split("#")[0]!, `volume-${v.name_id ?? v.id}`);
 }
 
-function sha256(file: string): string {
-  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+/**
+ * Streamed, not readFileSync: hashing the 1 GiB sparse file synchronously blocked the event loop
+ * past the API's 5 s keep-alive timeout, and the next fetch reused the socket the server had
+ * closed meanwhile (ECONNRESET).
+ */
+async function sha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 4 << 20 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest("hex");
 }
 
 /** Response bodies are checked field by field, so they are typed loosely. */
@@ -120,7 +129,7 @@ async function settled(id: string): Promise<VolumeRow> {
 test("an in-use volume migrates through Nova's swap and keeps its id for the server", async () => {
   const v = await attachedVolume();
   expect(v).toMatchObject({ status: "in-use", attach_status: "attached" });
-  const before = sha256(fileOf(v));
+  const before = await sha256(fileOf(v));
   const dest = otherPool(v);
   expect(
     (await call("POST", `/volumes/${v.id}/action`, { "os-migrate_volume": { host: dest } })).status,
@@ -133,7 +142,7 @@ test("an in-use volume migrates through Nova's swap and keeps its id for the ser
     attach_status: "attached",
   });
   expect(done.name_id).not.toBeNull();
-  expect(sha256(fileOf(done))).toBe(before);
+  expect(await sha256(fileOf(done))).toBe(before);
   // Nova was called for exactly this volume and kept the original id (save_volume_id).
   expect(nova.swaps.at(-1)).toMatchObject({
     server: SERVER,
@@ -152,14 +161,14 @@ test("an in-use volume migrates through Nova's swap and keeps its id for the ser
 
 test("a Nova failure comes back as error=true and rolls back with the source intact", async () => {
   const v = await attachedVolume();
-  const before = sha256(fileOf(v));
+  const before = await sha256(fileOf(v));
   nova.failNextCopy = true;
   expect(
     (await call("POST", `/volumes/${v.id}/action`, { "os-migrate_volume": { host: otherPool(v) } })).status,
   ).toBe(202);
   const done = await settled(v.id);
   expect(done).toMatchObject({ migration_status: "error", status: "in-use", host: v.host, name_id: null });
-  expect(sha256(fileOf(v))).toBe(before);
+  expect(await sha256(fileOf(v))).toBe(before);
   const [m] = await listMigrations(t.db, { volumeId: v.id });
   expect((await getMigration(t.db, m!.id))?.error).toBe(
     "Volume migration failed: Nova reported that the swap failed",
