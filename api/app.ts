@@ -12,6 +12,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { AppConfig } from "../common/config";
 import type { Logger } from "../common/logger";
 import type { Db } from "../db/connection";
+import { EvacuationApi } from "../services/evacuation/evacuationApi";
 import { keystoneRouter } from "../services/keystone";
 import type { Bus } from "../services/rpc/types";
 import { DiscoveryApi } from "../services/volumeApi/discoveryApi";
@@ -25,6 +26,7 @@ import { faultHandler, notFound } from "./faults";
 import { API_VERSION_HEADER, negotiate, VOLUME_SERVICE } from "./microversion";
 import { stripProjectId } from "./projectUrl";
 import { discoveryRouter } from "./routes/discovery";
+import { evacuationsRouter } from "./routes/evacuations";
 import { migrationsRouter } from "./routes/migrations";
 import { snapshotsRouter } from "./routes/snapshots";
 import { typesRouter } from "./routes/types";
@@ -89,6 +91,7 @@ function v3Router(deps: ApiDeps): express.Router {
   r.use(typesRouter(new TypeApi(deps)));
   r.use(discoveryRouter(new DiscoveryApi(deps)));
   r.use(migrationsRouter(new MigrationApi(deps)));
+  r.use(evacuationsRouter(new EvacuationApi(deps)));
   return r;
 }
 
