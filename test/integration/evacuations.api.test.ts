@@ -723,7 +723,13 @@ describe("list and show with progress", () => {
     expect(list).toHaveLength(1);
     expect(Object.keys(list[0]!).sort()).toEqual(EVACUATION_KEYS.filter((k) => k !== "items"));
     expect(list[0]!["totals"]).toEqual(e.totals);
-    expect((await api(h, "get", "/v3/evacuations").expect(200)).body).toEqual({ evacuations: list });
+    // The same resource without the project id (the report's durations run on with the clock).
+    const withoutReport = (l: Record<string, unknown>[]) => l.map((x) => ({ ...x, report: null }));
+    const bare = (await api(h, "get", "/v3/evacuations").expect(200)).body.evacuations as Record<
+      string,
+      unknown
+    >[];
+    expect(withoutReport(bare)).toEqual(withoutReport(list));
   });
 
   test("newest first", async () => {
