@@ -23,6 +23,7 @@ import { TypeApi } from "../services/volumeApi/volumeTypeApi";
 import { authMiddleware } from "./auth";
 import { initRequest, setApiVersion, storeBody } from "./context";
 import { faultHandler, notFound } from "./faults";
+import { metricsRouter } from "./metrics";
 import { API_VERSION_HEADER, negotiate, VOLUME_SERVICE } from "./microversion";
 import { stripProjectId } from "./projectUrl";
 import { discoveryRouter } from "./routes/discovery";
@@ -101,6 +102,8 @@ export function createApp(deps: ApiDeps): express.Express {
   // Cinder sends no ETags (only volume metadata has one, from 3.15); express would add its own.
   app.disable("etag");
   app.use(requestId);
+  // Request durations for every request, and GET /metrics (no auth: aggregate figures only).
+  app.use(metricsRouter(deps));
   // Read every body as bytes: it is JSON whatever the Content-Type says, and decoding it is left
   // to the routes so that an unknown path answers 404 before a malformed body answers 400.
   app.use(
