@@ -66,7 +66,10 @@ export async function insertMigration(
     MigrationRow,
     "volume_id" | "source_host" | "requested_dest" | "force_host_copy" | "lock_volume" | "user_id"
   > &
-    Partial<Pick<MigrationRow, "kind" | "new_volume_type_id" | "dest_host">>,
+    Partial<Pick<MigrationRow, "kind" | "new_volume_type_id" | "dest_host" | "bps_limit">> & {
+      /** The evacuation that starts it (column `evacuation_id`, migration 004). */
+      evacuation_id?: string | null;
+    },
 ): Promise<MigrationRow> {
   const rows = (await db("migrations")
     .insert({ id: randomUUID(), state: "starting", ...m })

@@ -3,7 +3,8 @@
  * Cinder's order: policy → host/cluster presence → destination service (by host, or by cluster
  * from 3.16) → compare-and-swap on the volume row → cast to the scheduler. The CAS and the
  * `migrations` row are one transaction, so a refused request changes nothing and an accepted one
- * is always recorded.
+ * is always recorded. An evacuation starts its migrations through the same function
+ * (`MigrateOptions`), recording its own bookkeeping in that transaction too.
  */
 import type { Knex } from "knex";
 
@@ -31,6 +32,20 @@ export interface MigrateRequest {
   lockVolume: boolean;
   /** The request's microversion allows `cluster` (≥ 3.16). */
   clusterAllowed: boolean;
+}
+
+/** What an evacuation adds to a migration it starts (os-migrate_volume passes none of it). */
+export interface MigrateOptions {
+  /** Recorded on the migrations row. */
+  evacuationId?: string;
+  /** The migration's own copy limit in bytes/s (null or absent: the backend's). */
+  bpsLimit?: number | null;
+  /**
+   * Runs inside the transaction of the volume's compare-and-swap and the migrations insert, after
+   * both: what it writes commits with them, and if it throws nothing is recorded, the volume is
+   * left as it was, nothing is cast, and its error is what migrateVolume throws.
+   */
+  within?: (trx: Knex.Transaction, migration: MigrationRow) => Promise<void>;
 }
 
 function refused(volumeId: string): InvalidVolume {
@@ -106,6 +121,7 @@ export async function migrateVolume(
   caller: Caller,
   volume: VolumeRow,
   r: MigrateRequest,
+  opts: MigrateOptions = {},
 ): Promise<MigrationRow> {
   authorize(caller, AdminPolicy.MIGRATE_VOLUME);
   const dest = destination(r);
@@ -132,14 +148,18 @@ export async function migrateVolume(
     if (!row) {
       throw refused(volume.id);
     }
-    return insertMigration(trx, {
+    const inserted = await insertMigration(trx, {
       volume_id: volume.id,
       source_host: row.host!,
       requested_dest: (dest.cluster ?? dest.host)!,
       force_host_copy: r.forceHostCopy,
       lock_volume: r.lockVolume,
       user_id: caller.userId,
+      ...(opts.evacuationId === undefined ? {} : { evacuation_id: opts.evacuationId }),
+      ...(opts.bpsLimit === undefined ? {} : { bps_limit: opts.bpsLimit }),
     });
+    await opts.within?.(trx, inserted);
+    return inserted;
   });
 
   try {
