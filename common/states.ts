@@ -157,3 +157,30 @@ export const EvacuationOrder = {
 } as const;
 export type EvacuationOrder = (typeof EvacuationOrder)[keyof typeof EvacuationOrder];
 export const EVACUATION_ORDERS = values(EvacuationOrder);
+
+/** Where a QoS spec is enforced (Cinder's QoSConsumerValues); `back-end` when not given. */
+export const QosConsumer = {
+  FRONT_END: "front-end",
+  BACK_END: "back-end",
+  BOTH: "both",
+} as const;
+export type QosConsumer = (typeof QosConsumer)[keyof typeof QosConsumer];
+export const QOS_CONSUMERS = values(QosConsumer);
+
+/** A user message's severity (cinder/message/api.py `level`). */
+export const MessageLevel = {
+  ERROR: "ERROR",
+  WARNING: "WARNING",
+  INFO: "INFO",
+} as const;
+export type MessageLevel = (typeof MessageLevel)[keyof typeof MessageLevel];
+export const MESSAGE_LEVELS = values(MessageLevel);
+
+/** What a user message is about (cinder/message/message_field.py `Resource`). */
+export const MessageResourceType = {
+  VOLUME: "VOLUME",
+  VOLUME_SNAPSHOT: "VOLUME_SNAPSHOT",
+  VOLUME_BACKUP: "VOLUME_BACKUP",
+} as const;
+export type MessageResourceType = (typeof MessageResourceType)[keyof typeof MessageResourceType];
+export const MESSAGE_RESOURCE_TYPES = values(MessageResourceType);

@@ -4,6 +4,7 @@ import * as m001 from "./001_initial";
 import * as m002 from "./002_retype";
 import * as m003 from "./003_data_path";
 import * as m004 from "./004_evacuations";
+import * as m005 from "./005_api_breadth";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "002_retype": m002,
   "003_data_path": m003,
   "004_evacuations": m004,
+  "005_api_breadth": m005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -7,10 +7,13 @@ import {
   EVACUATION_ITEM_STATES,
   EVACUATION_ORDERS,
   EVACUATION_STATUSES,
+  MESSAGE_LEVELS,
+  MESSAGE_RESOURCE_TYPES,
   MIGRATION_FLOWS,
   MIGRATION_KINDS,
   MIGRATION_STATES,
   MIGRATION_STATUSES,
+  QOS_CONSUMERS,
   SERVICE_BINARIES,
   SNAPSHOT_STATUSES,
   VOLUME_STATUSES,
@@ -50,6 +53,9 @@ test.each([
   ["evacuations_status_check", EVACUATION_STATUSES],
   ["evacuations_order_check", EVACUATION_ORDERS],
   ["evacuation_items_state_check", EVACUATION_ITEM_STATES],
+  ["qos_specs_consumer_check", QOS_CONSUMERS],
+  ["messages_level_check", MESSAGE_LEVELS],
+  ["messages_resource_type_check", MESSAGE_RESOURCE_TYPES],
 ])("%s lists exactly the statuses of common/states.ts", async (name, values) => {
   expect(await checkValues(name)).toEqual([...values].sort());
 });
