@@ -125,3 +125,22 @@ export async function listServices(
 function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/**
+ * os-services enable/disable: sets `disabled` (and the reason when given; enabling clears it) on
+ * the live service `host` + `binary`, leaving `updated_at`, the heartbeat time, alone. Returns the
+ * row, or undefined when no such service exists.
+ */
+export async function setServiceDisabled(
+  db: Conn,
+  host: string,
+  binary: string,
+  disabled: boolean,
+  reason?: string | null,
+): Promise<ServiceRow | undefined> {
+  const rows = (await db("services")
+    .where({ host, binary, deleted: false })
+    .update({ disabled, ...(reason === undefined ? {} : { disabled_reason: reason }) })
+    .returning("*")) as ServiceRow[];
+  return rows[0];
+}

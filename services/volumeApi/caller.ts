@@ -22,6 +22,7 @@ export const AdminPolicy = {
   CLUSTERS_GET_ALL: "clusters:get_all",
   GET_POOLS: "scheduler_extension:scheduler_stats:get_pools",
   SERVICES_INDEX: "volume_extension:services:index",
+  SERVICES_UPDATE: "volume_extension:services:update",
   HOSTS: "volume_extension:hosts",
   TYPES_MANAGE: "volume_extension:types_manage",
 } as const;

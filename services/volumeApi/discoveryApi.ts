@@ -4,9 +4,9 @@
  * API reads the same rows with the same rule (volume services up, enabled, not frozen, with
  * capabilities — cinder/scheduler/host_manager.py `_update_backend_state_map`).
  */
-import { NotFound } from "../../common/errors";
+import { InvalidInput, NotFound } from "../../common/errors";
 import { ServiceBinary } from "../../common/states";
-import { listServices, type ServiceWithState } from "../../db/services";
+import { listServices, type ServiceWithState, setServiceDisabled } from "../../db/services";
 import { snapshotUsageOnHost } from "../../db/snapshots";
 import { volumeUsageOnHost } from "../../db/volumes";
 import { AdminPolicy, authorize, type Caller } from "./caller";
@@ -54,6 +54,27 @@ function hostMatches(serviceHost: string, wanted: string): boolean {
 export interface ListServicesRequest {
   host?: string;
   binary?: string;
+}
+
+/** The actions of PUT os-services/{action} we implement (Cinder also has freeze, thaw, logs…). */
+export const SERVICE_UPDATE_ACTIONS = ["enable", "disable", "disable-log-reason"] as const;
+
+export interface UpdateServiceRequest {
+  host: string;
+  /** `binary`, else the deprecated `service` key; empty when neither was sent. */
+  binary: string;
+  /** disable-log-reason only. */
+  disabledReason?: string;
+}
+
+/** What Cinder answers to an enable/disable: the request echoed with the new state. */
+export interface ServiceUpdateResult {
+  host: string;
+  binary: string;
+  disabled: boolean;
+  status: "enabled" | "disabled";
+  /** Set by enable (null) and disable-log-reason; absent after a plain disable, as in Cinder. */
+  disabledReason?: string | null;
 }
 
 function schedulable(s: ServiceWithState): boolean {
@@ -121,6 +142,39 @@ export class DiscoveryApi {
       backendStates.set(pool.serviceHost, typeof state === "string" ? state : "up");
     }
     return { services, backendStates };
+  }
+
+  /**
+   * PUT os-services/enable|disable|disable-log-reason (cinder/api/contrib/services.py `update`):
+   * the one service with exactly this host and binary. Enabling clears the reason; a plain
+   * disable keeps the one stored. The heartbeat time is not touched, so up/down stays true.
+   */
+  async updateService(caller: Caller, action: string, r: UpdateServiceRequest): Promise<ServiceUpdateResult> {
+    authorize(caller, AdminPolicy.SERVICES_UPDATE);
+    if (!(SERVICE_UPDATE_ACTIONS as readonly string[]).includes(action)) {
+      throw new InvalidInput("Unknown action");
+    }
+    if (!r.host) {
+      throw new InvalidInput("Host field is missing.");
+    }
+    const disabled = action !== "enable";
+    const reason =
+      action === "enable" ? null : action === "disable-log-reason" ? r.disabledReason : undefined;
+    const row = await setServiceDisabled(this.o.db, r.host, r.binary, disabled, reason);
+    if (!row) {
+      throw new NotFound(`Service ${r.binary || "None"} could not be found on host ${r.host}.`);
+    }
+    this.o.logger.info(
+      { host: r.host, binary: r.binary, disabled, reason: reason ?? null, user_id: caller.userId },
+      disabled ? "service disabled" : "service enabled",
+    );
+    return {
+      host: r.host,
+      binary: r.binary,
+      disabled,
+      status: disabled ? "disabled" : "enabled",
+      ...(reason === undefined ? {} : { disabledReason: reason }),
+    };
   }
 
   /** GET os-hosts: enabled services only, optionally of one zone. */
