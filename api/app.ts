@@ -13,6 +13,7 @@ import type { AppConfig } from "../common/config";
 import type { Logger } from "../common/logger";
 import type { Db } from "../db/connection";
 import { EvacuationApi } from "../services/evacuation/evacuationApi";
+import { ChangeFeed, databaseSource } from "../services/events/changeFeed";
 import { keystoneRouter } from "../services/keystone";
 import type { Bus } from "../services/rpc/types";
 import { DiscoveryApi } from "../services/volumeApi/discoveryApi";
@@ -28,6 +29,7 @@ import { API_VERSION_HEADER, negotiate, VOLUME_SERVICE } from "./microversion";
 import { stripProjectId } from "./projectUrl";
 import { discoveryRouter } from "./routes/discovery";
 import { evacuationsRouter } from "./routes/evacuations";
+import { eventsRouter } from "./routes/events";
 import { migrationsRouter } from "./routes/migrations";
 import { snapshotsRouter } from "./routes/snapshots";
 import { typesRouter } from "./routes/types";
@@ -40,6 +42,8 @@ export interface ApiDeps {
   bus: Bus;
   config: AppConfig;
   logger: Logger;
+  /** Aborted when the process shuts down: long-lived responses (event streams) end then. */
+  signal?: AbortSignal;
 }
 
 /** Largest request body accepted (Cinder's sizelimit middleware default is 112 KiB; we allow more). */
@@ -91,8 +95,12 @@ function v3Router(deps: ApiDeps): express.Router {
   r.use(snapshotsRouter(new SnapshotApi(deps)));
   r.use(typesRouter(new TypeApi(deps)));
   r.use(discoveryRouter(new DiscoveryApi(deps)));
-  r.use(migrationsRouter(new MigrationApi(deps)));
-  r.use(evacuationsRouter(new EvacuationApi(deps)));
+  const migrations = new MigrationApi(deps);
+  r.use(migrationsRouter(migrations));
+  const evacuations = new EvacuationApi(deps);
+  r.use(evacuationsRouter(evacuations));
+  const feed = new ChangeFeed({ source: databaseSource(deps.db), logger: deps.logger });
+  r.use(eventsRouter({ feed, volumes, migrations, evacuations, logger: deps.logger, signal: deps.signal }));
   return r;
 }
 

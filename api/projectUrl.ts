@@ -18,6 +18,7 @@ export const COLLECTIONS: ReadonlySet<string> = new Set([
   "clusters",
   "migrations",
   "evacuations",
+  "events",
   "attachments",
   "backups",
   "messages",

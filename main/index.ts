@@ -42,9 +42,12 @@ async function main(): Promise<void> {
   const runners = new RunnerFactory({ logger });
   const services: RunningService[] = [];
   let server: Server | undefined;
+  // Ends the API's long-lived responses (event streams), which server.close() would wait for.
+  const stopping = new AbortController();
 
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal }, "shutting down");
+    stopping.abort();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     for (const s of services.reverse()) {
       await s.stop();
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
     services.push(await startSchedulerService({ db, bus, config, logger }));
   }
   if (mode === "all" || mode === "api") {
-    server = await listen({ db, bus, config, logger });
+    server = await listen({ db, bus, config, logger, signal: stopping.signal });
   }
 }
 
@@ -85,7 +88,13 @@ function selectBackends(config: AppConfig, mode: Mode, wanted: string[] | undefi
   });
 }
 
-async function listen(deps: { db: Db; bus: Bus; config: AppConfig; logger: Logger }): Promise<Server> {
+async function listen(deps: {
+  db: Db;
+  bus: Bus;
+  config: AppConfig;
+  logger: Logger;
+  signal: AbortSignal;
+}): Promise<Server> {
   const { config } = deps;
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve, reject) => {

@@ -141,7 +141,8 @@ export class MigrationApi {
     return m;
   }
 
-  private async describe(rows: MigrationRow[]): Promise<MigrationInfo[]> {
+  /** What the view needs beyond the rows (the live events describe the rows they send with it). */
+  async describe(rows: MigrationRow[]): Promise<MigrationInfo[]> {
     const positions = rows.some((r) => r.state === MigrationState.QUEUED)
       ? await queuePositions(this.o.db)
       : new Map<string, number>();
