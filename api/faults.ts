@@ -6,7 +6,7 @@
  */
 import type { NextFunction, Request, Response } from "express";
 
-import { NotFound, ServiceError } from "../common/errors";
+import { NotFound, QuotaExceeded, ServiceError } from "../common/errors";
 import type { Logger } from "../common/logger";
 import { requestIdOf } from "./context";
 
@@ -53,8 +53,17 @@ function describe(err: unknown): { status: number; message: string; safe: boolea
   return { status: 500, message: GENERIC_MESSAGE, safe: false };
 }
 
-export function sendFault(res: Response, status: number, message: string): void {
-  res.status(status).json({ [faultName(status)]: { code: status, message } });
+/**
+ * A 413 carries Cinder's `retryAfter` in the body and the `Retry-After` header (wsgi.Fault copies
+ * the exception's header into both).
+ */
+export function sendFault(res: Response, status: number, message: string, retryAfter?: string): void {
+  const body: Record<string, unknown> = { code: status, message };
+  if (retryAfter !== undefined) {
+    body["retryAfter"] = retryAfter;
+    res.setHeader("Retry-After", retryAfter);
+  }
+  res.status(status).json({ [faultName(status)]: body });
 }
 
 export function faultHandler(logger: Logger) {
@@ -71,7 +80,7 @@ export function faultHandler(logger: Logger) {
       res.end();
       return;
     }
-    sendFault(res, status, message);
+    sendFault(res, status, message, err instanceof QuotaExceeded ? err.retryAfter : undefined);
   };
 }
 

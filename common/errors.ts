@@ -23,6 +23,8 @@ export const ErrorCodes = {
   VMS_ERR_VOLUME_TYPE_NOT_FOUND: "VMS_ERR_VOLUME_TYPE_NOT_FOUND",
   VMS_ERR_VOLUME_TYPE_EXISTS: "VMS_ERR_VOLUME_TYPE_EXISTS",
   VMS_ERR_VOLUME_TYPE_IN_USE: "VMS_ERR_VOLUME_TYPE_IN_USE",
+  VMS_ERR_CONFLICT: "VMS_ERR_CONFLICT",
+  VMS_ERR_OVER_QUOTA: "VMS_ERR_OVER_QUOTA",
   VMS_ERR_NO_VALID_BACKEND: "VMS_ERR_NO_VALID_BACKEND",
   VMS_ERR_MIGRATION_FAILED: "VMS_ERR_MIGRATION_FAILED",
   VMS_ERR_MIGRATION_CANCELLED: "VMS_ERR_MIGRATION_CANCELLED",
@@ -200,6 +202,22 @@ export class VolumeTypeInUse extends SafeError {
 
 /** Raised by the scheduler; never reaches HTTP (the migration records it instead). */
 export class NoValidBackend extends ServiceError {
+/** A 409 with Cinder's message (webob HTTPConflict: an access, QoS spec or name that exists). */
+export class Conflict extends SafeError {
+  readonly code = ErrorCodes.VMS_ERR_CONFLICT;
+  override readonly httpStatus = 409;
+}
+
+/**
+ * Cinder's QuotaError family (413 `overLimit` with `Retry-After: 0`): the message names the
+ * resource, e.g. "Maximum number of volumes allowed (10) exceeded for quota 'volumes'.".
+ */
+export class QuotaExceeded extends SafeError {
+  readonly code = ErrorCodes.VMS_ERR_OVER_QUOTA;
+  override readonly httpStatus = 413;
+  readonly retryAfter = "0";
+}
+
   readonly code = ErrorCodes.VMS_ERR_NO_VALID_BACKEND;
   override readonly safe = true;
   constructor(reason: string) {
