@@ -20,6 +20,7 @@ import { DiscoveryApi } from "../services/volumeApi/discoveryApi";
 import { MigrationApi } from "../services/volumeApi/migrationApi";
 import { SnapshotApi } from "../services/volumeApi/snapshotApi";
 import { VolumeApi } from "../services/volumeApi/volumeApi";
+import { TypeExtraSpecsApi } from "../services/volumeApi/typeExtraSpecs";
 import { TypeApi } from "../services/volumeApi/volumeTypeApi";
 import { authMiddleware } from "./auth";
 import { initRequest, setApiVersion, storeBody } from "./context";
@@ -93,7 +94,7 @@ function v3Router(deps: ApiDeps): express.Router {
   r.use(volumeActionsRouter(volumes));
   r.use(volumesRouter(volumes));
   r.use(snapshotsRouter(new SnapshotApi(deps)));
-  r.use(typesRouter(new TypeApi(deps)));
+  r.use(typesRouter(new TypeApi(deps), new TypeExtraSpecsApi(deps)));
   r.use(discoveryRouter(new DiscoveryApi(deps)));
   const migrations = new MigrationApi(deps);
   r.use(migrationsRouter(migrations));

@@ -4,30 +4,20 @@
  * of cinder/policies/type_extra_specs.py), and only admins qos_specs_id.
  */
 import type { VolumeType } from "../../db/volumeTypes";
+import { readableSpecs } from "../../services/volumeApi/typeExtraSpecs";
 import type { RequestContext } from "../context";
 
-const USER_VISIBLE_EXTRA_SPECS = ["RESKEY:availability_zones", "multiattach", "replication_enabled"];
-
-function visibleSpecs(t: VolumeType, c: RequestContext): Record<string, string> {
-  if (c.isAdmin) {
-    return t.extra_specs;
-  }
-  return Object.fromEntries(
-    Object.entries(t.extra_specs).filter(([k]) => USER_VISIBLE_EXTRA_SPECS.includes(k)),
-  );
-}
-
-/** GET /types and /types/{id}. */
+/** GET /types, /types/{id} and PUT /types/{id}. */
 export function typeView(t: VolumeType, c: RequestContext): Record<string, unknown> {
   const out: Record<string, unknown> = {
     id: t.id,
     name: t.name,
     is_public: t.is_public,
     description: t.description,
-    extra_specs: visibleSpecs(t, c),
+    extra_specs: readableSpecs(t, c),
   };
   if (c.isAdmin) {
-    out["qos_specs_id"] = null;
+    out["qos_specs_id"] = t.qos_specs_id;
   }
   out["os-volume-type-access:is_public"] = t.is_public;
   return out;
@@ -42,5 +32,16 @@ export function createdTypeView(t: VolumeType): Record<string, unknown> {
     extra_specs: t.extra_specs,
     description: t.description,
     "os-volume-type-access:is_public": t.is_public,
+  };
+}
+
+/** PUT /types/{id} answers with the older view too, without the access extension. */
+export function updatedTypeView(t: VolumeType): Record<string, unknown> {
+  return {
+    id: t.id,
+    name: t.name,
+    is_public: t.is_public,
+    extra_specs: t.extra_specs,
+    description: t.description,
   };
 }

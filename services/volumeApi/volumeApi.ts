@@ -10,7 +10,7 @@ import { type AttachmentRow, listAttachments } from "../../db/attachments";
 import type { MigrationRow } from "../../db/migrationRecords";
 import { listServices } from "../../db/services";
 import { insertVolume, listVolumes, updateVolumeIf, type VolumeRow } from "../../db/volumes";
-import { findVolumeType, listVolumeTypes, type VolumeType } from "../../db/volumeTypes";
+import { findVolumeType, listVolumeTypes, typeVisibleTo, type VolumeType } from "../../db/volumeTypes";
 import { SchedulerRpc } from "../rpc/stubs";
 import { type AttachRequest, attachVolume, detachVolume } from "./attach";
 import { BadRequest } from "./badRequest";
@@ -241,10 +241,13 @@ export class VolumeApi {
     return resetStatus(this.o, caller, await this.get(caller, id), r);
   }
 
-  /** Cinder's VolumeType.get_by_name_or_id; private types exist only for admins. */
+  /**
+   * Cinder's VolumeType.get_by_name_or_id; a private type exists only for admins and the projects
+   * in its access list.
+   */
   private async findType(caller: Caller, idOrName: string): Promise<VolumeType> {
     const type = await findVolumeType(this.o.db, idOrName);
-    if (type && (type.is_public || caller.isAdmin)) {
+    if (type && (caller.isAdmin || (await typeVisibleTo(this.o.db, type, caller.projectId)))) {
       return type;
     }
     if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName)) {

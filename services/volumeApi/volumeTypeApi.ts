@@ -1,15 +1,30 @@
 /**
  * Volume types (cinder/api/v3/types.py, cinder/api/contrib/types_manage.py,
- * cinder/volume/volume_types.py). Private types have no access lists here: only admins see them.
+ * cinder/api/contrib/volume_type_access.py, cinder/volume/volume_types.py). A private type is
+ * visible to admins and to the projects in its access list; to anyone else it does not exist.
+ * Extra specs live in ./typeExtraSpecs.ts.
  */
-import { NotFound, VolumeTypeExists, VolumeTypeNotFound } from "../../common/errors";
 import {
+  Conflict,
+  InvalidVolumeType,
+  NotFound,
+  VolumeTypeExists,
+  VolumeTypeNotFound,
+} from "../../common/errors";
+import {
+  addTypeProject,
   findVolumeType,
   getVolumeType,
   insertVolumeType,
+  listTypeProjects,
   listVolumeTypes,
+  removeTypeProject,
   softDeleteVolumeType,
+  typeNameTaken,
+  typeVisibleTo,
+  updateVolumeType,
   type VolumeType,
+  volumeTypeInUse,
 } from "../../db/volumeTypes";
 import { BadRequest } from "./badRequest";
 import { AdminPolicy, authorize, type Caller } from "./caller";
@@ -20,6 +35,13 @@ export interface CreateTypeRequest {
   description: string | null;
   extraSpecs: Record<string, string | null>;
   isPublic: boolean;
+}
+
+/** PUT /types/{id}: an absent (or null) field is left as it is. */
+export interface UpdateTypeRequest {
+  name: string | null;
+  description: string | null;
+  isPublic: boolean | null;
 }
 
 /** Cinder's `_parse_is_public`: absent → public only, "none" → all, else a strict boolean. */
@@ -44,11 +66,33 @@ function isUniqueViolation(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: unknown }).code === "23505";
 }
 
+/**
+ * Cinder's `get_volume_type` under the caller's context: a private type the caller's project has
+ * no access to is "could not be found", for members and admins alike unless `elevated`.
+ */
+export async function visibleType(
+  o: VolumeApiOptions,
+  caller: Caller,
+  id: string,
+  elevated = caller.isAdmin,
+): Promise<VolumeType> {
+  const type = await getVolumeType(o.db, id);
+  if (!type || (!elevated && !(await typeVisibleTo(o.db, type, caller.projectId)))) {
+    throw new VolumeTypeNotFound(id);
+  }
+  return type;
+}
+
 export class TypeApi {
   constructor(private readonly o: VolumeApiOptions) {}
 
+  /**
+   * Members see public types and the private ones shared with their project; admins choose with
+   * `is_public` (absent: the same as a member, "none": every type).
+   */
   list(caller: Caller, isPublic?: string): Promise<VolumeType[]> {
-    return listVolumeTypes(this.o.db, { isPublic: caller.isAdmin ? parseIsPublic(isPublic) : true });
+    const filter = caller.isAdmin ? parseIsPublic(isPublic) : true;
+    return listVolumeTypes(this.o.db, { isPublic: filter, projectId: caller.projectId });
   }
 
   async get(caller: Caller, id: string): Promise<VolumeType> {
@@ -59,15 +103,11 @@ export class TypeApi {
       }
       return type;
     }
-    const type = await getVolumeType(this.o.db, id);
-    if (!type || (!type.is_public && !caller.isAdmin)) {
-      throw new VolumeTypeNotFound(id);
-    }
-    return type;
+    return visibleType(this.o, caller, id);
   }
 
   async create(caller: Caller, r: CreateTypeRequest): Promise<VolumeType> {
-    authorize(caller, AdminPolicy.TYPES_MANAGE);
+    authorize(caller, AdminPolicy.TYPE_CREATE);
     // The extra_specs column cannot hold NULL; a null value means "no such spec".
     const specs = Object.fromEntries(
       Object.entries(r.extraSpecs).filter((e): e is [string, string] => e[1] !== null),
@@ -87,8 +127,44 @@ export class TypeApi {
     }
   }
 
+  /** Cinder's `_update` then `volume_types.update`: the checks in Cinder's order. */
+  async update(caller: Caller, id: string, r: UpdateTypeRequest): Promise<VolumeType> {
+    authorize(caller, AdminPolicy.TYPE_UPDATE);
+    if (r.name !== null && r.name.trim().length === 0) {
+      throw new BadRequest("Volume type name can not be empty.");
+    }
+    if (r.name === null && r.description === null && r.isPublic === null) {
+      throw new BadRequest("Specify volume type name, description, is_public or a combination thereof.");
+    }
+    await visibleType(this.o, caller, id);
+    if (r.name !== null && (await typeNameTaken(this.o.db, r.name, id))) {
+      throw new VolumeTypeExists(r.name);
+    }
+    const change: { name?: string; description?: string; is_public?: boolean } = {};
+    if (r.name !== null) {
+      change.name = r.name;
+    }
+    if (r.description !== null) {
+      change.description = r.description;
+    }
+    if (r.isPublic !== null) {
+      change.is_public = r.isPublic;
+    }
+    try {
+      if (!(await updateVolumeType(this.o.db, id, change))) {
+        throw new VolumeTypeNotFound(id);
+      }
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new VolumeTypeExists(r.name ?? id);
+      }
+      throw err;
+    }
+    return (await getVolumeType(this.o.db, id))!;
+  }
+
   async delete(caller: Caller, id: string): Promise<void> {
-    authorize(caller, AdminPolicy.TYPES_MANAGE);
+    authorize(caller, AdminPolicy.TYPE_DELETE);
     const type = await getVolumeType(this.o.db, id);
     if (!type) {
       throw new VolumeTypeNotFound(id);
@@ -96,13 +172,50 @@ export class TypeApi {
     if (type.name === this.o.config.defaultVolumeType) {
       throw new BadRequest(`The volume type ${id} is a default volume type and cannot be deleted.`);
     }
-    // db/volumes.ts has no "by type" filter; this read is the only one the API needs.
-    const inUse = await this.o.db("volumes").where({ volume_type_id: id, deleted: false }).first("id");
-    if (inUse) {
+    if (await volumeTypeInUse(this.o.db, id)) {
       throw new BadRequest("Target volume type is still in use.");
     }
     if (!(await softDeleteVolumeType(this.o.db, id))) {
       throw new VolumeTypeNotFound(id);
     }
+  }
+
+  /** GET /types/{id}/os-volume-type-access: the projects of a private type (admin). */
+  async accessList(caller: Caller, id: string): Promise<string[]> {
+    authorize(caller, AdminPolicy.TYPE_ACCESS_LIST);
+    const type = await visibleType(this.o, caller, id);
+    if (type.is_public) {
+      throw new NotFound("Access list not available for public volume types.");
+    }
+    return listTypeProjects(this.o.db, id);
+  }
+
+  /** addProjectAccess: only private types have an access list (Cinder's add_volume_type_access). */
+  async addAccess(caller: Caller, id: string, projectId: string): Promise<void> {
+    authorize(caller, AdminPolicy.TYPE_ACCESS_ADD);
+    const type = await this.privateType(id);
+    if (!(await addTypeProject(this.o.db, type.id, projectId))) {
+      throw new Conflict(`Volume type access for ${type.id} / ${projectId} combination already exists.`);
+    }
+  }
+
+  async removeAccess(caller: Caller, id: string, projectId: string): Promise<void> {
+    authorize(caller, AdminPolicy.TYPE_ACCESS_REMOVE);
+    const type = await this.privateType(id);
+    if (!(await removeTypeProject(this.o.db, type.id, projectId))) {
+      throw new NotFound(`Volume type access not found for ${type.id} / ${projectId} combination.`);
+    }
+  }
+
+  /** Cinder refuses access changes on a public type (add/remove_volume_type_access). */
+  private async privateType(id: string): Promise<VolumeType> {
+    const type = await getVolumeType(this.o.db, id);
+    if (!type) {
+      throw new VolumeTypeNotFound(id);
+    }
+    if (type.is_public) {
+      throw new InvalidVolumeType("Type access modification is not applicable to public volume type.");
+    }
+    return type;
   }
 }

@@ -176,7 +176,7 @@ describe("volume types", () => {
     });
     expect(denied.status).toBe(403);
     expect(denied.body.forbidden.message).toBe(
-      "Policy doesn't allow volume_extension:types_manage to be performed.",
+      "Policy doesn't allow volume_extension:type_create to be performed.",
     );
     const malformed = await api(h, "post", "/v3/demo/types", { token: MEMBER }).send({
       volume_type: { name: "  " },
