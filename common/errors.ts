@@ -200,8 +200,6 @@ export class VolumeTypeInUse extends SafeError {
   }
 }
 
-/** Raised by the scheduler; never reaches HTTP (the migration records it instead). */
-export class NoValidBackend extends ServiceError {
 /** A 409 with Cinder's message (webob HTTPConflict: an access, QoS spec or name that exists). */
 export class Conflict extends SafeError {
   readonly code = ErrorCodes.VMS_ERR_CONFLICT;
@@ -218,6 +216,8 @@ export class QuotaExceeded extends SafeError {
   readonly retryAfter = "0";
 }
 
+/** Raised by the scheduler; never reaches HTTP (the migration records it instead). */
+export class NoValidBackend extends ServiceError {
   readonly code = ErrorCodes.VMS_ERR_NO_VALID_BACKEND;
   override readonly safe = true;
   constructor(reason: string) {
