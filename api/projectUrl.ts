@@ -39,6 +39,10 @@ export const COLLECTIONS: ReadonlySet<string> = new Set([
   "cgsnapshots",
   "manageable_volumes",
   "manageable_snapshots",
+  "os-quota-class-sets",
+  "os-volume-manage",
+  "os-snapshot-manage",
+  "capabilities",
 ]);
 
 function decodeSegment(s: string): string {

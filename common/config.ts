@@ -11,6 +11,7 @@ import path from "node:path";
 import ini from "ini";
 
 import { type MigrationLimitsConfig, readMigrationLimits } from "./configMigrations";
+import { type MessageConfig, type QuotaConfig, readMessages, readQuotas } from "./configQuotas";
 import { applyEnv, checkName, interpolate, normalise, Reader, type Sections } from "./configReader";
 import { readSsh, type SshBackendConfig } from "./configSsh";
 import { ConfigError } from "./errors";
@@ -118,6 +119,10 @@ export interface AppConfig {
   defaultVolumeType: string;
   logLevel: string;
   nova: NovaConfig | null;
+  /** Quota defaults (quota_volumes, quota_gigabytes, …). */
+  quotas: QuotaConfig;
+  /** User messages: message_ttl, message_reap_interval. */
+  messages: MessageConfig;
   backends: BackendConfig[];
 }
 
@@ -182,6 +187,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
     defaultVolumeType: d.str("default_volume_type", "__DEFAULT__"),
     logLevel: d.oneOf("log_level", "info", ["debug", "info", "warn", "error"] as const),
     nova: readNova(sections),
+    quotas: readQuotas(d),
+    messages: readMessages(d),
     backends: enabledBackends.map((name) =>
       readBackend(sections, name, host, storageAvailabilityZone, cluster),
     ),

@@ -1,9 +1,9 @@
 /**
  * os-retype, the API half (cinder/volume/api.py `retype`): the new type by name or id, its size
  * limits, the multiattach rule, one compare-and-swap to `retyping` remembering the previous status,
- * then a cast to the scheduler, which keeps the volume where it is or migrates it. Quota is not
- * modelled (no 413); encrypted types and front-end QoS do not exist here, so their rules never
- * refuse.
+ * then a cast to the scheduler, which keeps the volume where it is or migrates it. The new type's
+ * volumes_/gigabytes_ quota must hold the volume (413). Encrypted types do not exist here, so
+ * their rules never refuse.
  *
  * The migrations row is left to the scheduler (migration_id null): only it knows whether the
  * retype moves the volume at all, and a row recorded here for a retype that does not move would
@@ -14,6 +14,7 @@ import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
 import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { SchedulerRpc } from "../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
+import { QuotaEngine, typeOnlyDeltas } from "./quotas";
 import { isMultiattachType, provisionFilterOnSize, typeByNameOrId } from "./typeRules";
 
 export interface RetypeRequest {
@@ -38,26 +39,36 @@ export async function retypeVolume(o: VolumeApiOptions, volume: VolumeRow, r: Re
         `the specified volume however currently has a status of: ${volume.status}.`,
     );
   }
-  const row = await updateVolumeIf(
-    o.db,
-    volume.id,
-    // As in Cinder, the multiattach flag follows the new type as soon as the retype is accepted.
-    { status: VolumeStatus.RETYPING, previous_status: o.db.raw("??", ["status"]), multiattach },
-    {
-      status: [VolumeStatus.AVAILABLE, VolumeStatus.IN_USE],
-      migration_status: IDLE_MIGRATION_STATUSES,
-      migration_target_of: null,
-      consistencygroup_id: null,
-      group_id: null,
-    },
-    (qb) => {
-      qb.whereRaw("volumes.volume_type_id IS DISTINCT FROM ?", [type.id]);
-      // The multiattach rule above read an earlier copy of the row; hold it to what it checked.
-      if (volume.multiattach !== multiattach) {
-        qb.where("volumes.status", VolumeStatus.AVAILABLE);
-      }
-    },
-  );
+  // The new type's own counters (Cinder's reserve_vol_type_only), checked and held with the CAS.
+  const row = await o.db.transaction(async (trx) => {
+    await new QuotaEngine(o).reserve(
+      trx,
+      volume.project_id,
+      "volumes",
+      typeOnlyDeltas(type, volume.size),
+      volume.size,
+    );
+    return updateVolumeIf(
+      trx,
+      volume.id,
+      // As in Cinder, the multiattach flag follows the new type as soon as the retype is accepted.
+      { status: VolumeStatus.RETYPING, previous_status: o.db.raw("??", ["status"]), multiattach },
+      {
+        status: [VolumeStatus.AVAILABLE, VolumeStatus.IN_USE],
+        migration_status: IDLE_MIGRATION_STATUSES,
+        migration_target_of: null,
+        consistencygroup_id: null,
+        group_id: null,
+      },
+      (qb) => {
+        qb.whereRaw("volumes.volume_type_id IS DISTINCT FROM ?", [type.id]);
+        // The multiattach rule above read an earlier copy of the row; hold it to what it checked.
+        if (volume.multiattach !== multiattach) {
+          qb.where("volumes.status", VolumeStatus.AVAILABLE);
+        }
+      },
+    );
+  });
   if (!row) {
     throw new InvalidVolume(RETYPE_REFUSED);
   }

@@ -13,9 +13,11 @@ import {
   updateSnapshotIf,
 } from "../../db/snapshots";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { getVolumeType } from "../../db/volumeTypes";
 import { VolumeRpc } from "../rpc/stubs";
 import type { Caller } from "./caller";
 import { boolParam, findSnapshot, findVolume, type VolumeApiOptions } from "./lookup";
+import { QuotaEngine, snapshotDeltas } from "./quotas";
 import { isMigrating } from "./volumeState";
 
 export interface CreateSnapshotRequest {
@@ -74,7 +76,16 @@ export class SnapshotApi {
     const volume = await findVolume(this.o.db, caller, r.volumeId);
     const valid = r.allowInUse ? [VolumeStatus.AVAILABLE, VolumeStatus.IN_USE] : [VolumeStatus.AVAILABLE];
     checkSnapshottable(volume, valid);
+    const type = volume.volume_type_id ? await getVolumeType(this.o.db, volume.volume_type_id) : undefined;
     const snapshot = await this.o.db.transaction(async (trx) => {
+      // The quota lock first (every quota-checked change takes it before any row lock).
+      await new QuotaEngine(this.o).reserve(
+        trx,
+        caller.projectId,
+        "snapshots",
+        snapshotDeltas(type, volume.size),
+        volume.size,
+      );
       // Re-assert the preconditions on the row itself: this CAS (it only touches updated_at) locks
       // the volume row, so a concurrent os-migrate_volume either sees our snapshot or makes us fail.
       const locked = await updateVolumeIf(

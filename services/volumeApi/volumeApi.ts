@@ -21,6 +21,7 @@ import { deleteVolume } from "./delete";
 import { extendVolume } from "./extend";
 import { boolParam, findVolume, type VolumeApiOptions } from "./lookup";
 import { type MigrateRequest, migrateVolume } from "./migrate";
+import { QuotaEngine, volumeDeltas } from "./quotas";
 import { beginDetaching, reserveVolume, rollDetaching, unreserveVolume } from "./reservation";
 import { resetStatus, type ResetStatusRequest } from "./resetStatus";
 import { type RetypeRequest, retypeVolume } from "./retype";
@@ -131,20 +132,26 @@ export class VolumeApi {
     if (r.availabilityZone !== null && !(await this.knownZones()).has(zone)) {
       throw new BadRequest(`Availability zone '${zone}' is invalid.`);
     }
-    const volume = await insertVolume(this.o.db, {
-      size,
-      snapshot_id: source?.snapshot.id ?? null,
-      status: VolumeStatus.CREATING,
-      project_id: caller.projectId,
-      user_id: caller.userId,
-      name: r.name,
-      description: r.description,
-      volume_type_id: type.id,
-      availability_zone: zone,
-      // readonly/attached_mode are admin metadata: not the creator's to set.
-      metadata: userMetadata(r.metadata),
-      replication_status: "disabled",
-      multiattach: isMultiattachType(type),
+    // Quota is checked and consumed in one step: the insert runs under the project's quota lock.
+    const quotas = new QuotaEngine(this.o);
+    const volume = await this.o.db.transaction(async (trx) => {
+      await quotas.checkVolumeSize(trx, caller.projectId, size);
+      await quotas.reserve(trx, caller.projectId, "volumes", volumeDeltas(type, size), size);
+      return insertVolume(trx, {
+        size,
+        snapshot_id: source?.snapshot.id ?? null,
+        status: VolumeStatus.CREATING,
+        project_id: caller.projectId,
+        user_id: caller.userId,
+        name: r.name,
+        description: r.description,
+        volume_type_id: type.id,
+        availability_zone: zone,
+        // readonly/attached_mode are admin metadata: not the creator's to set.
+        metadata: userMetadata(r.metadata),
+        replication_status: "disabled",
+        multiattach: isMultiattachType(type),
+      });
     });
     try {
       await new SchedulerRpc(this.o.bus).createVolume({ volume_id: volume.id });

@@ -11,6 +11,7 @@ import {
   VolumeTypeExists,
   VolumeTypeNotFound,
 } from "../../common/errors";
+import { renameTypeResources } from "../../db/quotas";
 import {
   addTypeProject,
   findVolumeType,
@@ -136,7 +137,7 @@ export class TypeApi {
     if (r.name === null && r.description === null && r.isPublic === null) {
       throw new BadRequest("Specify volume type name, description, is_public or a combination thereof.");
     }
-    await visibleType(this.o, caller, id);
+    const type = await visibleType(this.o, caller, id);
     if (r.name !== null && (await typeNameTaken(this.o.db, r.name, id))) {
       throw new VolumeTypeExists(r.name);
     }
@@ -151,9 +152,15 @@ export class TypeApi {
       change.is_public = r.isPublic;
     }
     try {
-      if (!(await updateVolumeType(this.o.db, id, change))) {
-        throw new VolumeTypeNotFound(id);
-      }
+      await this.o.db.transaction(async (trx) => {
+        if (!(await updateVolumeType(trx, id, change))) {
+          throw new VolumeTypeNotFound(id);
+        }
+        // Cinder renames the type's quota resources with it (update_quota_resource).
+        if (change.name !== undefined && change.name !== type.name) {
+          await renameTypeResources(trx, type.name, change.name);
+        }
+      });
     } catch (err) {
       if (isUniqueViolation(err)) {
         throw new VolumeTypeExists(r.name ?? id);
