@@ -11,6 +11,7 @@
  */
 import { InvalidInput, InvalidVolume } from "../../common/errors";
 import { IDLE_MIGRATION_STATUSES, VolumeStatus } from "../../common/states";
+import { qosAllowsRetype } from "../../db/qosSpecs";
 import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { SchedulerRpc } from "../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
@@ -62,6 +63,8 @@ export async function retypeVolume(o: VolumeApiOptions, volume: VolumeRow, r: Re
       },
       (qb) => {
         qb.whereRaw("volumes.volume_type_id IS DISTINCT FROM ?", [type.id]);
+        // For in-use volumes the front-end QoS may not change (Nova would have to apply it).
+        qosAllowsRetype(type.id)(qb);
         // The multiattach rule above read an earlier copy of the row; hold it to what it checked.
         if (volume.multiattach !== multiattach) {
           qb.where("volumes.status", VolumeStatus.AVAILABLE);
