@@ -1,0 +1,213 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { cinder, type CliResult, parseRows, parseTable, run } from "../helpers/cli";
+import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
+import { waitFor } from "../helpers/stack";
+
+/**
+ * Issue 15's acceptance: the Cinder API around a migration, through the unmodified clients
+ * (Debian's cinder and openstack) against the embedded default (etc/demo.conf: PGlite, the
+ * in-process bus, two raw-file backends) in a temporary state directory.
+ */
+let proc: ServiceProcess;
+let stateDir: string;
+let endpoint: string;
+
+beforeAll(async () => {
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "vms-e2e-breadth-"));
+  const port = await freePort();
+  const conf = path.join(stateDir, "cinder.conf");
+  const demo = fs.readFileSync(path.join(__dirname, "../../etc/demo.conf"), "utf8");
+  fs.writeFileSync(
+    conf,
+    demo
+      .replace(/^state_path = .*$/m, `state_path = ${stateDir}`)
+      .replace(/^osapi_volume_listen_port = .*$/m, `osapi_volume_listen_port = ${port}`),
+  );
+  proc = await startProcess(["all", "--config", conf], { readyLine: /listening on http/ });
+  endpoint = `http://127.0.0.1:${port}/v3`;
+}, 90_000);
+
+afterAll(async () => {
+  await proc?.stop();
+  fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** `cinder …` that must succeed. */
+async function ok(args: string[], who?: { user?: string; project?: string }): Promise<CliResult> {
+  const r = await cinder(endpoint, args, who);
+  if (r.code !== 0) {
+    throw new Error(`cinder ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  }
+  return r;
+}
+
+function openstack(args: string[]): Promise<CliResult> {
+  return run("openstack", ["--os-auth-type", "none", "--os-endpoint", `${endpoint}/demo`, ...args]);
+}
+
+async function show(id: string): Promise<Record<string, string>> {
+  return parseTable((await ok(["show", id])).stdout);
+}
+
+async function createVolume(args: string[] = [], who?: { user?: string; project?: string }): Promise<string> {
+  const id = parseTable((await ok(["create", ...args, "1"], who)).stdout)["id"]!;
+  await waitFor(async () => (await show(id))["status"] === "available", `volume ${id} available`, 60_000);
+  return id;
+}
+
+/** A list table's rows as records keyed by its header. */
+function records(stdout: string): Record<string, string>[] {
+  const [header, ...rows] = parseRows(stdout);
+  return rows.map((r) => Object.fromEntries(header!.map((k, i) => [k, r[i] ?? ""])));
+}
+
+describe("volume types", () => {
+  test("cinder type-create + type-key set volume_backend_name pins a type; type-update and type-access", async () => {
+    await ok(["type-create", "gold"]);
+    await ok(["type-key", "gold", "set", "volume_backend_name=file-2", "color=gold"]);
+    const specs = parseRows((await ok(["extra-specs-list"])).stdout);
+    const gold = specs.find((r) => r[1] === "gold");
+    expect(gold?.[2]).toContain("'volume_backend_name': 'file-2'");
+    await ok(["type-key", "gold", "unset", "color"]);
+    const id = await createVolume(["--volume-type", "gold"]);
+    expect((await show(id))["os-vol-host-attr:host"]).toBe("demo@file-2#file-2");
+
+    await ok(["type-update", "--description", "the fast one", (await typeId("gold"))!]);
+    expect(parseRows((await ok(["type-list"])).stdout).find((r) => r[1] === "gold")?.[2]).toBe(
+      "the fast one",
+    );
+
+    await ok(["type-create", "--is-public", "false", "secret"]);
+    const secret = (await typeId("secret"))!;
+    await ok(["type-access-add", "--volume-type", secret, "--project-id", "proj-b"]);
+    const access = records((await ok(["type-access-list", "--volume-type", secret])).stdout);
+    expect(access).toEqual([{ Volume_type_ID: secret, Project_ID: "proj-b" }]);
+    // A member of proj-b sees the private type, one of another project does not.
+    const seenBy = async (project: string): Promise<string[]> =>
+      parseRows((await ok(["type-list"], { user: "someone", project })).stdout).map((r) => r[1]!);
+    expect(await seenBy("proj-b")).toContain("secret");
+    expect(await seenBy("proj-c")).not.toContain("secret");
+    await ok(["type-access-remove", "--volume-type", secret, "--project-id", "proj-b"]);
+    expect(await seenBy("proj-b")).not.toContain("secret");
+  }, 120_000);
+
+  test("openstack volume type create --property sets the extra specs", async () => {
+    const r = await openstack([
+      "volume",
+      "type",
+      "create",
+      "--property",
+      "volume_backend_name=file-1",
+      "bronze",
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const shown = await openstack(["volume", "type", "show", "bronze", "-f", "json"]);
+    expect(JSON.parse(shown.stdout).properties).toEqual({ volume_backend_name: "file-1" });
+  }, 60_000);
+
+  test("cinder retype --migration-policy on-demand to a type pinned by type-key moves the volume", async () => {
+    await ok(["type-create", "on-file-1"]);
+    await ok(["type-key", "on-file-1", "set", "volume_backend_name=file-1"]);
+    await ok(["type-create", "on-file-2"]);
+    await ok(["type-key", "on-file-2", "set", "volume_backend_name=file-2"]);
+    const id = await createVolume(["--volume-type", "on-file-1"]);
+    expect((await show(id))["os-vol-host-attr:host"]).toBe("demo@file-1#file-1");
+    await ok(["retype", "--migration-policy", "on-demand", id, "on-file-2"]);
+    const v = await waitFor(
+      async () => {
+        const x = await show(id);
+        return x["volume_type"] === "on-file-2" ? x : undefined;
+      },
+      "retype on-demand",
+      90_000,
+    );
+    expect(v["os-vol-mig-status-attr:migstat"]).toBe("success");
+    expect(v["os-vol-host-attr:host"]).toBe("demo@file-2#file-2");
+    expect(v["status"]).toBe("available");
+  }, 150_000);
+});
+
+async function typeId(name: string): Promise<string | undefined> {
+  const rows = parseRows((await ok(["type-list"])).stdout);
+  return rows.find((r) => r[1] === name)?.[0];
+}
+
+describe("quotas and limits", () => {
+  const member = { user: "erin", project: "qproj" };
+
+  test("cinder quota-update, quota-show, quota-defaults, absolute-limits; a create past the quota is refused with 413", async () => {
+    await ok(["quota-update", "--volumes", "1", "--gigabytes", "5", "qproj"]);
+    const shown = parseTable((await ok(["quota-show", "qproj"])).stdout);
+    expect(shown).toMatchObject({ volumes: "1", gigabytes: "5", snapshots: "10" });
+    expect(parseTable((await ok(["quota-defaults", "qproj"])).stdout)["volumes"]).toBe("10");
+
+    const id = await createVolume([], member);
+    const refused = await cinder(endpoint, ["create", "1"], member);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^ERROR: Maximum number of volumes allowed \(1\) exceeded for quota 'volumes'\. \(HTTP 413\)/,
+    );
+    const limits = Object.fromEntries(
+      records((await ok(["absolute-limits"], member)).stdout).map((r) => [r["Name"], r["Value"]]),
+    );
+    expect(limits).toMatchObject({ maxTotalVolumes: "1", totalVolumesUsed: "1", totalGigabytesUsed: "1" });
+
+    // An admin migrates the volume: its temp volume on the destination does not count against qproj.
+    const from = (await show(id))["os-vol-host-attr:host"]!;
+    const dest = from.includes("@file-1") ? "demo@file-2#file-2" : "demo@file-1#file-1";
+    expect((await ok(["migrate", id, dest])).stdout).not.toContain("failed");
+    await waitFor(
+      async () => (await show(id))["os-vol-mig-status-attr:migstat"] === "migrating",
+      "migration copying",
+      60_000,
+    );
+    const during = records((await ok(["quota-usage", "qproj"])).stdout).find((r) => r["Type"] === "volumes");
+    expect(during).toMatchObject({ In_use: "1", Limit: "1" });
+    const listed = records((await ok(["list", "--all-tenants"])).stdout).filter(
+      (r) => r["Tenant ID"] === "qproj",
+    );
+    expect(listed).toHaveLength(2);
+    await waitFor(
+      async () => (await show(id))["os-vol-mig-status-attr:migstat"] === "success",
+      "migration done",
+      120_000,
+    );
+    await ok(["quota-delete", "qproj"]);
+    expect(parseTable((await ok(["quota-show", "qproj"])).stdout)["volumes"]).toBe("10");
+  }, 240_000);
+});
+
+describe("QoS specs", () => {
+  test("cinder qos-create, qos-list, qos-show, qos-key set/unset, qos-associate, qos-get-association, qos-disassociate, qos-delete", async () => {
+    const created = parseTable(
+      (await ok(["qos-create", "silver", "consumer=front-end", "total_iops_sec=500"])).stdout,
+    );
+    const id = created["id"]!;
+    expect(created["consumer"]).toBe("front-end");
+    expect(created["specs"]).toBe("total_iops_sec : 500");
+    expect(records((await ok(["qos-list"])).stdout).map((r) => r["Name"])).toContain("silver");
+
+    await ok(["qos-key", id, "set", "read_iops_sec=200"]);
+    await ok(["qos-key", id, "unset", "total_iops_sec"]);
+    expect(parseTable((await ok(["qos-show", id])).stdout)["specs"]).toBe("read_iops_sec : 200");
+
+    await ok(["type-create", "qos-typed"]);
+    const typeIdOf = (await typeId("qos-typed"))!;
+    await ok(["qos-associate", id, typeIdOf]);
+    const assoc = records((await ok(["qos-get-association", id])).stdout);
+    expect(assoc).toEqual([{ Association_Type: "volume_type", Name: "qos-typed", ID: typeIdOf }]);
+    const refused = await cinder(endpoint, ["qos-delete", id]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("Qos specs still in use. (HTTP 400)");
+    await ok(["qos-disassociate", id, typeIdOf]);
+    expect(records((await ok(["qos-get-association", id])).stdout)).toEqual([]);
+    await ok(["qos-associate", id, typeIdOf]);
+    await ok(["qos-disassociate-all", id]);
+    await ok(["qos-delete", id]);
+    expect(records((await ok(["qos-list"])).stdout).map((r) => r["Name"])).not.toContain("silver");
+  }, 120_000);
+});
