@@ -1,6 +1,8 @@
 import { coerceError, NoValidBackend } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
+import { MessageAction, MessageDetail } from "../../common/messageFields";
 import { MigrationState, MigrationStatus, VolumeStatus } from "../../common/states";
+import { recordUserMessage } from "../../db/messages";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { getMigration, updateMigrationIf } from "../../db/migrationRecords";
 import { getSnapshot } from "../../db/snapshots";
@@ -52,12 +54,23 @@ export class SchedulerManager {
     const [best] = rankPools(pools, await this.placement(volume));
     if (!best) {
       logger.warn({ volume_id }, "No valid backend was found for the new volume");
-      await updateVolumeIf(
-        db,
-        volume_id,
-        { status: VolumeStatus.ERROR },
-        { status: VolumeStatus.CREATING, host: null },
-      );
+      await db.transaction(async (trx) => {
+        const failed = await updateVolumeIf(
+          trx,
+          volume_id,
+          { status: VolumeStatus.ERROR },
+          { status: VolumeStatus.CREATING, host: null },
+        );
+        // The owner learns why from GET /messages (Cinder's "schedule allocate volume" message).
+        if (failed) {
+          await recordUserMessage(trx, {
+            projectId: failed.project_id,
+            action: MessageAction.SCHEDULE_ALLOCATE_VOLUME,
+            detail: MessageDetail.NO_BACKEND_AVAILABLE,
+            resourceUuid: volume_id,
+          });
+        }
+      });
       return;
     }
     const placed = await updateVolumeIf(

@@ -7,6 +7,7 @@ import { Heartbeat } from "../heartbeat";
 import type { Bus } from "../rpc/types";
 import type { RunningService } from "../volume/service";
 import { SchedulerManager } from "./manager";
+import { startMessageReaper } from "./messageReaper";
 
 export async function startSchedulerService(deps: {
   db: Db;
@@ -29,6 +30,12 @@ export async function startSchedulerService(deps: {
   });
   await heartbeat.start();
   await deps.bus.serve(SCHEDULER_TOPIC, manager.handlers());
+  const reaper = startMessageReaper({ ...deps, logger });
   logger.info("scheduler started");
-  return { stop: () => heartbeat.stop() };
+  return {
+    stop: () => {
+      reaper.stop();
+      return heartbeat.stop();
+    },
+  };
 }

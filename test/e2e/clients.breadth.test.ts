@@ -211,3 +211,33 @@ describe("QoS specs", () => {
     expect(records((await ok(["qos-list"])).stdout).map((r) => r["Name"])).not.toContain("silver");
   }, 120_000);
 });
+
+describe("user messages", () => {
+  test("a retype no backend can satisfy leaves a message the owner reads with cinder message-list, message-show, message-delete", async () => {
+    const owner = { user: "frank", project: "mproj" };
+    await ok(["type-create", "msg-on-1"]);
+    await ok(["type-key", "msg-on-1", "set", "volume_backend_name=file-1"]);
+    await ok(["type-create", "msg-nowhere"]);
+    await ok(["type-key", "msg-nowhere", "set", "volume_backend_name=file-9"]);
+    const id = await createVolume(["--volume-type", "msg-on-1"], owner);
+    await ok(["retype", "--migration-policy", "on-demand", id, "msg-nowhere"], owner);
+    const msg = await waitFor(
+      async () => records((await ok(["message-list"], owner)).stdout).find((r) => r["Resource UUID"] === id),
+      "user message",
+      60_000,
+    );
+    expect(msg).toMatchObject({
+      "Resource Type": "VOLUME",
+      "Event ID": "VOLUME_VOLUME_102_003",
+      "User Message": "retype volume:Could not find any available weighted backend.",
+    });
+    expect((await show(id))["status"]).toBe("available");
+    const shown = parseTable((await ok(["message-show", msg["ID"]!], owner)).stdout);
+    expect(shown).toMatchObject({ message_level: "ERROR", resource_uuid: id });
+    // Another project does not see it.
+    const others = records((await ok(["message-list"], { user: "gina", project: "elsewhere" })).stdout);
+    expect(others.map((r) => r["ID"])).not.toContain(msg["ID"]);
+    await ok(["message-delete", msg["ID"]!], owner);
+    expect(records((await ok(["message-list"], owner)).stdout).map((r) => r["ID"])).not.toContain(msg["ID"]);
+  }, 120_000);
+});
