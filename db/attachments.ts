@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 
 import type { AttachStatus } from "../common/states";
+import { conditionalUpdate, type Expected, jsonb, type Updates } from "./conditional";
 import { isUuid } from "./volumes";
 
 export interface AttachmentRow {
@@ -14,8 +15,14 @@ export interface AttachmentRow {
   attach_status: AttachStatus;
   attach_mode: string;
   attach_time: Date | null;
+  /** What the host connecting the volume said about itself (a new-style attachment's connector). */
+  connector: Record<string, unknown> | null;
+  /** What the host was told to connect to (migration 005). */
+  connection_info: Record<string, unknown> | null;
   created_at: Date;
+  updated_at: Date | null;
   deleted: boolean;
+  deleted_at: Date | null;
 }
 
 export async function listAttachments(
@@ -66,4 +73,61 @@ export async function detachAttachment(db: Conn, id: string): Promise<boolean> {
     updated_at: db.fn.now(),
   });
   return n > 0;
+}
+
+/** An attachment update by compare-and-swap; jsonb columns are serialised here. */
+export function updateAttachmentIf(
+  db: Conn,
+  id: string,
+  values: Updates<AttachmentRow>,
+  expected: Expected<AttachmentRow>,
+): Promise<AttachmentRow | undefined> {
+  const v: Updates<AttachmentRow> = { ...values, updated_at: db.fn.now() };
+  for (const col of ["connector", "connection_info"] as const) {
+    const value = values[col];
+    if (value !== undefined && value !== null && !isRaw(value)) {
+      v[col] = jsonb(db, value);
+    }
+  }
+  return conditionalUpdate<AttachmentRow>(db, "volume_attachments", id, v, { deleted: false, ...expected });
+}
+
+function isRaw(v: unknown): boolean {
+  return typeof v === "object" && v !== null && "toSQL" in v;
+}
+
+export interface AttachmentFilter {
+  /** Only attachments of this project's volumes (Cinder's get_all_by_project). */
+  projectId?: string;
+  volumeId?: string;
+  status?: string;
+  instanceUuid?: string;
+}
+
+/** Live attachments, oldest first, optionally of one project's volumes. */
+export async function findAttachments(db: Conn, f: AttachmentFilter): Promise<AttachmentRow[]> {
+  const qb = db("volume_attachments as a")
+    .join("volumes as v", "v.id", "a.volume_id")
+    .where({ "a.deleted": false })
+    .orderBy([
+      { column: "a.created_at", order: "asc" },
+      { column: "a.id", order: "asc" },
+    ])
+    .select("a.*");
+  if (f.projectId !== undefined) {
+    qb.where("v.project_id", f.projectId);
+  }
+  if (f.volumeId !== undefined) {
+    if (!isUuid(f.volumeId)) {
+      return [];
+    }
+    qb.where("a.volume_id", f.volumeId);
+  }
+  if (f.status !== undefined) {
+    qb.where("a.attach_status", f.status);
+  }
+  if (f.instanceUuid !== undefined) {
+    qb.where("a.instance_uuid", f.instanceUuid);
+  }
+  return (await qb) as AttachmentRow[];
 }

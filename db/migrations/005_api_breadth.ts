@@ -14,7 +14,7 @@ function inList(col: string, values: readonly string[], nullable = false): strin
  * Cinder's API breadth (issue 15): which projects may use a private volume type, QoS specs and
  * their association with types, per-project and per-class quota limits (usage is counted from the
  * volumes and snapshots that consume quota, never stored), user messages, and the connection a
- * new-style attachment (3.27) hands to its host.
+ * new-style attachment (3.27) hands to its host with its mode as Cinder stores it (`null` too).
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("volume_type_projects", (t) => {
@@ -88,14 +88,17 @@ export async function up(knex: Knex): Promise<void> {
     `ALTER TABLE messages ADD CONSTRAINT messages_resource_type_check CHECK (${inList("resource_type", MESSAGE_RESOURCE_TYPES, true)})`,
   );
 
+  // attach_mode also holds `null` (a 3.54 attachment created without a mode: the connector decides).
   await knex.schema.alterTable("volume_attachments", (t) => {
     t.jsonb("connection_info").nullable();
+    t.string("attach_mode", 36).notNullable().defaultTo("rw").alter();
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable("volume_attachments", (t) => {
     t.dropColumn("connection_info");
+    t.string("attach_mode", 2).notNullable().defaultTo("rw").alter();
   });
   await knex.schema.dropTable("messages");
   await knex.schema.dropTable("quota_classes");

@@ -241,3 +241,50 @@ describe("user messages", () => {
     expect(records((await ok(["message-list"], owner)).stdout).map((r) => r["ID"])).not.toContain(msg["ID"]);
   }, 120_000);
 });
+
+describe("attachments", () => {
+  test("cinder attachment-create --connect, attachment-list, attachment-show, attachment-complete, attachment-delete", async () => {
+    const owner = { user: "hana", project: "aproj" };
+    const id = await createVolume([], owner);
+    const server = "0b0b7a5e-6d2f-4a8e-9c61-2f3e4d5c6b7a";
+    const created = await ok(
+      [
+        "attachment-create",
+        id,
+        server,
+        "--connect",
+        "True",
+        "--initiator",
+        "iqn.2026-01.test:c1",
+        "--host",
+        "compute-1",
+        "--mountpoint",
+        "/dev/vdb",
+      ],
+      owner,
+    );
+    const att = parseTable(created.stdout);
+    expect(att).toMatchObject({ status: "attaching", instance: server, volume_id: id, attach_mode: "rw" });
+    expect(att["driver_volume_type"]).toBe("local");
+    const devicePath = /'device_path': '([^']+)'/.exec(created.stdout)?.[1];
+    expect(devicePath).toBe(
+      path.join(
+        stateDir,
+        (await show(id))["os-vol-host-attr:host"]!.includes("@file-1") ? "file-1" : "file-2",
+        `volume-${id}`,
+      ),
+    );
+    expect(fs.existsSync(devicePath!)).toBe(true);
+
+    const listed = records((await ok(["attachment-list"], owner)).stdout);
+    expect(listed).toEqual([{ ID: att["id"], "Volume ID": id, Status: "attaching", "Server ID": server }]);
+    await ok(["attachment-complete", att["id"]!], owner);
+    expect(parseTable((await ok(["attachment-show", att["id"]!], owner)).stdout)["status"]).toBe("attached");
+    expect((await show(id))["status"]).toBe("in-use");
+    // Another project sees none of it.
+    expect(records((await ok(["attachment-list"], { user: "ivan", project: "bproj" })).stdout)).toEqual([]);
+    await ok(["attachment-delete", att["id"]!], owner);
+    expect(records((await ok(["attachment-list"], owner)).stdout)).toEqual([]);
+    expect((await show(id))["status"]).toBe("available");
+  }, 120_000);
+});
