@@ -18,6 +18,7 @@ import { keystoneRouter } from "../services/keystone";
 import type { Bus } from "../services/rpc/types";
 import { AttachmentApi } from "../services/volumeApi/attachmentApi";
 import { DiscoveryApi } from "../services/volumeApi/discoveryApi";
+import { ManageApi } from "../services/volumeApi/manageApi";
 import { MessageApi } from "../services/volumeApi/messageApi";
 import { MigrationApi } from "../services/volumeApi/migrationApi";
 import { QosApi } from "../services/volumeApi/qosApi";
@@ -36,6 +37,7 @@ import { attachmentsRouter } from "./routes/attachments";
 import { discoveryRouter } from "./routes/discovery";
 import { evacuationsRouter } from "./routes/evacuations";
 import { eventsRouter } from "./routes/events";
+import { manageRouter } from "./routes/manage";
 import { messagesRouter } from "./routes/messages";
 import { migrationsRouter } from "./routes/migrations";
 import { qosSpecsRouter } from "./routes/qosSpecs";
@@ -99,6 +101,8 @@ function v3Router(deps: ApiDeps): express.Router {
   r.use(stripProjectId);
   r.use(authMiddleware(deps.config));
   const volumes = new VolumeApi(deps);
+  // Before the action table: it answers os-unmanage and passes every other action on.
+  r.use(manageRouter(new ManageApi(deps), volumes));
   r.use(volumeActionsRouter(volumes));
   r.use(volumesRouter(volumes));
   r.use(snapshotsRouter(new SnapshotApi(deps)));

@@ -100,3 +100,11 @@ export async function snapshotUsageOnHost(
     gigabytes: Number(r.gigabytes),
   }));
 }
+
+/** The live snapshots of these volumes. */
+export async function listSnapshotsOfVolumes(db: Conn, volumeIds: string[]): Promise<SnapshotRow[]> {
+  if (volumeIds.length === 0) {
+    return [];
+  }
+  return (await db("snapshots").where({ deleted: false }).whereIn("volume_id", volumeIds)) as SnapshotRow[];
+}

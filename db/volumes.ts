@@ -169,3 +169,12 @@ export function backendName(template: string, volume: Pick<VolumeRow, "id" | "na
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
+
+/** The live volumes (temp and retired rows too) placed on a backend (`host@backend`, any pool). */
+export async function volumesOnBackend(db: Conn, backend: string): Promise<VolumeRow[]> {
+  return (await db("volumes")
+    .where({ deleted: false })
+    .andWhere((w) =>
+      w.where("host", backend).orWhere("host", "like", `${backend.replace(/[\\%_]/g, "\\$&")}#%`),
+    )) as VolumeRow[];
+}

@@ -95,4 +95,22 @@ export interface VolumeDriver {
   ): Promise<VolumeModelUpdate>;
   /** Driver-native move; `{moved: false}` sends the volume through the generic copy. */
   migrateVolume?(volume: DriverVolume, dest: MigrationDestination): Promise<DriverMigrateResult>;
+  /**
+   * Every backend object that could hold a volume (Cinder's get_manageable_volumes, before the
+   * worker marks the ones it already manages): its name and size in bytes.
+   */
+  listBackendObjects?(): Promise<BackendObject[]>;
+  /** Size in bytes of the object a manage request names; throws DriverError when it is not there. */
+  backendObjectSize?(sourceName: string): Promise<number>;
+  /**
+   * Adopt an existing object as `volume` (Cinder's manage_existing): it gets the volume's backend
+   * name and whole GiB; the data stays.
+   */
+  manageExisting?(volume: DriverVolume, sourceName: string): Promise<VolumeModelUpdate>;
+}
+
+/** One object on a backend, managed or not. */
+export interface BackendObject {
+  name: string;
+  sizeBytes: number;
 }

@@ -5,6 +5,7 @@ import type { ServiceCapabilities } from "../../db/services";
 import { checksum } from "../checksum";
 import { CommandError } from "../exec/types";
 import type {
+  BackendObject,
   CopyEndpoint,
   DriverDeps,
   DriverMigrateResult,
@@ -185,6 +186,64 @@ export class RawFileDriver implements VolumeDriver {
     }
     await run(["rm", "-f", "--", src]);
     return { moved: true, modelUpdate: { provider_location: dst } };
+  }
+
+  /** The regular files of the directory (volumes, snapshots, and anything put there to adopt). */
+  async listBackendObjects(): Promise<BackendObject[]> {
+    const { stdout } = await this.deps.runner.run([
+      "find",
+      this.dir,
+      "-mindepth",
+      "1",
+      "-maxdepth",
+      "1",
+      "-type",
+      "f",
+      "-printf",
+      "%f\\t%s\\n",
+    ]);
+    return stdout
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => {
+        const [name, size] = l.split("\t");
+        return { name: name!, sizeBytes: Number(size) };
+      })
+      .filter((o) => SAFE_NAME.test(o.name) && Number.isFinite(o.sizeBytes));
+  }
+
+  async backendObjectSize(sourceName: string): Promise<number> {
+    const file = this.pathOf(sourceName);
+    try {
+      const { stdout } = await this.deps.runner.run(["stat", "-c", "%F %s", "--", file]);
+      const m = /^regular (?:empty )?file (\d+)$/.exec(stdout.trim());
+      if (!m) {
+        throw new DriverError(`${sourceName} is not a regular file`);
+      }
+      return Number(m[1]);
+    } catch (err) {
+      if (err instanceof CommandError) {
+        throw new DriverError(`${sourceName} does not exist in ${this.dir}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Rename the file to the volume's name (never over an existing one) and round it up to whole GiB
+   * with zeros, as the LVM driver renames the LV it adopts.
+   */
+  async manageExisting(volume: DriverVolume, sourceName: string): Promise<VolumeModelUpdate> {
+    const src = this.pathOf(sourceName);
+    const dst = this.pathOf(volume.name);
+    if (src !== dst) {
+      await this.deps.runner.run(["mv", "-n", "-T", "--", src, dst]);
+      await this.deps.runner.run(["test", "!", "-e", src]).catch((err: unknown) => {
+        throw new DriverError(`${volume.name} exists already; ${sourceName} was not adopted`, { cause: err });
+      });
+    }
+    await this.deps.runner.run(["truncate", "-s", `>${volume.size * GiB}`, "--", dst]);
+    return { provider_location: dst };
   }
 
   private pathOf(name: string): string {

@@ -44,6 +44,17 @@ export interface VolumeMigrateVolume {
   force_host_copy: boolean;
 }
 
+/** One backend object a worker could adopt (an entry of Cinder's get_manageable_volumes). */
+export interface ManageableVolume {
+  reference: { "source-name": string };
+  /** GiB, rounded up. */
+  size: number;
+  safe_to_manage: boolean;
+  reason_not_safe: string | null;
+  cinder_id: string | null;
+  extra_info: null;
+}
+
 /** A volume worker's topic (`cinder-volume.<host@backend>`). */
 export interface VolumeMethods {
   create_volume: { args: { volume_id: string }; result: void };
@@ -67,4 +78,10 @@ export interface VolumeMethods {
   };
   /** A call to the destination: where its bytes are. */
   get_copy_endpoint: { args: { volume_id: string }; result: CopyEndpoint };
+  /** A call: the backend objects, managed or not (os-volume-manage's manageable_volumes). */
+  get_manageable_volumes: { args: Record<string, never>; result: ManageableVolume[] };
+  /** A call: the size a managed object would have, or why it cannot be managed. */
+  manage_existing_get_size: { args: { source_name: string }; result: { size: number } | { error: string } };
+  /** Adopt the object as the `managing` volume. */
+  manage_existing: { args: { volume_id: string; source_name: string }; result: void };
 }

@@ -9,6 +9,7 @@
  *   1.1 - extend_volume, migrate_volume_completion (volume).
  *   1.2 - retype (scheduler); retype in place (volume).
  *   1.3 - update_migrated_volume (volume).
+ *   1.4 - get_manageable_volumes, manage_existing_get_size, manage_existing (volume).
  */
 import { SCHEDULER_TOPIC, volumeTopic } from "../../common/hosts";
 import type {
@@ -120,5 +121,22 @@ export class VolumeRpc {
   /** Where the destination's bytes are, so the source worker can copy into it. */
   getCopyEndpoint(host: string, args: Args<"get_copy_endpoint">): Promise<Result<"get_copy_endpoint">> {
     return this.rpc.call(volumeTopic(host), "get_copy_endpoint", args);
+  }
+
+  /** The objects on the backend a volume could be made of (os-volume-manage). */
+  getManageableVolumes(host: string): Promise<Result<"get_manageable_volumes">> {
+    return this.rpc.call(volumeTopic(host), "get_manageable_volumes", {});
+  }
+
+  manageExistingGetSize(
+    host: string,
+    args: Args<"manage_existing_get_size">,
+  ): Promise<Result<"manage_existing_get_size">> {
+    return this.rpc.call(volumeTopic(host), "manage_existing_get_size", args);
+  }
+
+  /** The volume row is `managing`; the worker adopts the object and makes it available. */
+  manageExisting(host: string, args: Args<"manage_existing">): Promise<void> {
+    return this.rpc.cast(volumeTopic(host), "manage_existing", args);
   }
 }

@@ -10,6 +10,7 @@ import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
 import type { VolumeManagerDeps } from "./deps";
 import { driverSnapshot, driverVolume } from "./driverViews";
+import { manageableVolumes, manageExisting, manageExistingGetSize } from "./manage";
 import { MigrationRunner } from "./migrationRunner";
 
 /**
@@ -39,6 +40,9 @@ export class VolumeManager {
       create_snapshot: (a) => this.createSnapshot(a.snapshot_id),
       delete_snapshot: (a) => this.deleteSnapshot(a.snapshot_id),
       get_copy_endpoint: (a) => this.copyEndpoint(a.volume_id),
+      get_manageable_volumes: () => manageableVolumes(this.deps),
+      manage_existing_get_size: (a) => manageExistingGetSize(this.deps, a.source_name),
+      manage_existing: (a) => manageExisting(this.deps, a.volume_id, a.source_name),
       update_migrated_volume: (a) =>
         this.updateMigratedVolume(a.volume_id, a.new_volume_id, a.original_status),
       retype: (a) => this.retype(a.volume_id, a.new_type_id),

@@ -288,3 +288,49 @@ describe("attachments", () => {
     expect((await show(id))["status"]).toBe("available");
   }, 120_000);
 });
+
+describe("manage and unmanage", () => {
+  test("cinder manageable-list, manage (adopt a file in the raw-file backend's directory), unmanage", async () => {
+    const dir = path.join(stateDir, "file-1");
+    const legacy = path.join(dir, "legacy-disk");
+    fs.writeFileSync(legacy, "hello from before");
+    fs.truncateSync(legacy, 512 * 1024 * 1024);
+
+    const before = records((await ok(["manageable-list", "demo@file-1"])).stdout);
+    expect(before.find((r) => r["reference"]?.includes("legacy-disk"))).toMatchObject({
+      size: "1",
+      safe_to_manage: "True",
+    });
+    const shown = parseTable(
+      (await ok(["manage", "--name", "adopted", "demo@file-1#file-1", "legacy-disk"])).stdout,
+    );
+    const id = shown["id"]!;
+    expect(shown["name"]).toBe("adopted");
+    const v = await waitFor(
+      async () => {
+        const x = await show(id);
+        return x["status"] === "available" ? x : undefined;
+      },
+      "managed volume available",
+      60_000,
+    );
+    expect(v).toMatchObject({ size: "1", "os-vol-host-attr:host": "demo@file-1#file-1" });
+    expect(fs.existsSync(legacy)).toBe(false);
+    const file = path.join(dir, `volume-${id}`);
+    const head = Buffer.alloc(17);
+    const fd = fs.openSync(file, "r");
+    fs.readSync(fd, head, 0, 17, 0);
+    fs.closeSync(fd);
+    expect(head.toString()).toBe("hello from before");
+
+    const after = records((await ok(["manageable-list", "demo@file-1"])).stdout);
+    expect(after.find((r) => r["reference"]?.includes(`volume-${id}`))).toMatchObject({
+      safe_to_manage: "False",
+      reason_not_safe: "already managed",
+      cinder_id: id,
+    });
+    await ok(["unmanage", id]);
+    expect((await cinder(endpoint, ["show", id])).code).toBe(1);
+    expect(fs.existsSync(file)).toBe(true);
+  }, 120_000);
+});
