@@ -39,5 +39,29 @@ export default tseslint.config(
       "simple-import-sort/exports": "error",
     },
   },
+  {
+    // The dashboard's browser modules (api/dashboard/, served as they are: no build step).
+    files: ["api/dashboard/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: Object.fromEntries(
+        [
+          "AbortController",
+          "TextDecoderStream",
+          "addEventListener",
+          "clearInterval",
+          "clearTimeout",
+          "document",
+          "fetch",
+          "location",
+          "removeEventListener",
+          "sessionStorage",
+          "setInterval",
+          "setTimeout",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
+    rules: { curly: "error" },
+  },
   prettier,
 );

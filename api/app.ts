@@ -2,7 +2,8 @@
  * The Cinder v3 REST API as an express application (no listen: the process entry point or a test
  * does that). Request pipeline:
  *
- *   request id → raw body → version documents (`/`, `/v3/`, no microversion check)
+ *   request id → raw body → dashboard (`/dashboard/`, static files) → version documents (`/`,
+ *   `/v3/`, no microversion check)
  *   → /v3: microversion → project id in the URL → authentication → routes → 404 → faults
  */
 import { randomUUID } from "node:crypto";
@@ -25,8 +26,8 @@ import { MigrationApi } from "../services/volumeApi/migrationApi";
 import { QosApi } from "../services/volumeApi/qosApi";
 import { QuotaApi } from "../services/volumeApi/quotaApi";
 import { SnapshotApi } from "../services/volumeApi/snapshotApi";
-import { VolumeApi } from "../services/volumeApi/volumeApi";
 import { TypeExtraSpecsApi } from "../services/volumeApi/typeExtraSpecs";
+import { VolumeApi } from "../services/volumeApi/volumeApi";
 import { TypeApi } from "../services/volumeApi/volumeTypeApi";
 import { authMiddleware } from "./auth";
 import { initRequest, setApiVersion, storeBody } from "./context";
@@ -35,6 +36,7 @@ import { metricsRouter } from "./metrics";
 import { API_VERSION_HEADER, negotiate, VOLUME_SERVICE } from "./microversion";
 import { stripProjectId } from "./projectUrl";
 import { attachmentsRouter } from "./routes/attachments";
+import { dashboardRouter } from "./routes/dashboard";
 import { discoveryRouter } from "./routes/discovery";
 import { evacuationsRouter } from "./routes/evacuations";
 import { eventsRouter } from "./routes/events";
@@ -141,6 +143,8 @@ export function createApp(deps: ApiDeps): express.Express {
       next();
     },
   );
+  // The operators' dashboard: static files, no microversion, no token (the page signs in itself).
+  app.use("/dashboard", dashboardRouter(deps));
   app.use(versionsRouter());
   app.use("/v3", v3Router(deps));
   app.use("/identity", keystoneRouter(deps));

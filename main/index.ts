@@ -115,6 +115,7 @@ async function listen(deps: {
       "Point the clients at it (noauth: the token is <user>:<project>, admins are noauth_admin_users):",
       `  cinder --os-auth-type noauth --os-endpoint ${endpoint} --os-user-id admin --os-project-id demo get-pools`,
       `  openstack --os-auth-type none --os-endpoint ${endpoint}/demo volume list`,
+      `The dashboard: http://${config.listenHost}:${port}/dashboard/ (noauth: sign in as admin, project demo)`,
       "The vms commands (npx vms in this checkout) read the same settings from the environment:",
       `  export OS_AUTH_TYPE=noauth OS_ENDPOINT=${endpoint} OS_USER_ID=admin OS_PROJECT_ID=demo`,
       "  vms migrate <id> <host@backend#pool> --wait; vms migrations list; vms evacuate <host@backend> --dry-run",
