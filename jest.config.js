@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  // The lab tier (test/lab/*.lab.test.ts) needs the UML lab: `npm run test:lab`.
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/lab/"],
+  // The lab tier (test/lab/*.lab.test.ts) needs the UML lab: `npm run test:lab`. The browser tier
+  // (test/browser/*.browser.test.ts) has its own run and config: `npm run test:browser`.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/lab/", "<rootDir>/test/browser/"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
