@@ -50,14 +50,39 @@ export async function getSnapshot(db: Conn, id: string): Promise<SnapshotRow | u
 
 export async function listSnapshots(
   db: Conn,
-  filter: { projectId?: string; volumeId?: string },
+  filter: {
+    projectId?: string;
+    volumeId?: string;
+    name?: string;
+    status?: string;
+    /** Columns and directions, replacing the default newest-first order. */
+    sort?: { key: string; dir: "asc" | "desc" }[];
+  },
 ): Promise<SnapshotRow[]> {
-  const qb = db("snapshots").where({ deleted: false }).orderBy("created_at", "desc");
+  const qb = db("snapshots")
+    .where({ deleted: false })
+    .orderBy(
+      (
+        filter.sort ?? [
+          { key: "created_at", dir: "desc" },
+          { key: "id", dir: "desc" },
+        ]
+      ).map((s) => ({ column: s.key, order: s.dir })),
+    );
   if (filter.projectId !== undefined) {
     qb.where("project_id", filter.projectId);
   }
   if (filter.volumeId !== undefined) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(filter.volumeId)) {
+      return [];
+    }
     qb.where("volume_id", filter.volumeId);
+  }
+  if (filter.name !== undefined) {
+    qb.where("name", filter.name);
+  }
+  if (filter.status !== undefined) {
+    qb.where("status", filter.status);
   }
   return (await qb) as SnapshotRow[];
 }

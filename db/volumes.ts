@@ -66,15 +66,44 @@ export interface VolumeFilter {
   /** Hide migration temp volumes (Cinder's no_migration_targets for non-admin lists). */
   hideMigrationTargets?: boolean;
   limit?: number;
+  /** Every key/value must be in the volume's metadata. */
+  metadata?: Record<string, string>;
+  bootable?: boolean;
+  availabilityZone?: string;
+  size?: number;
+  host?: string;
+  migrationStatus?: string;
+  groupId?: string;
+  /** Columns and directions, replacing the default newest-first order. */
+  sort?: { key: string; dir: "asc" | "desc" }[];
 }
 
 export async function listVolumes(db: Conn, filter: VolumeFilter): Promise<VolumeRow[]> {
   const qb = db("volumes")
     .where({ deleted: false })
-    .orderBy([
-      { column: "created_at", order: "desc" },
-      { column: "id", order: "desc" },
-    ]);
+    .orderBy(
+      (
+        filter.sort ?? [
+          { key: "created_at", dir: "desc" },
+          { key: "id", dir: "desc" },
+        ]
+      ).map((s) => ({ column: s.key, order: s.dir })),
+    );
+  for (const [column, value] of [
+    ["bootable", filter.bootable],
+    ["availability_zone", filter.availabilityZone],
+    ["size", filter.size],
+    ["host", filter.host],
+    ["migration_status", filter.migrationStatus],
+    ["group_id", filter.groupId],
+  ] as const) {
+    if (value !== undefined) {
+      qb.where(column, value);
+    }
+  }
+  if (filter.metadata !== undefined) {
+    qb.whereRaw("metadata @> ?::jsonb", [JSON.stringify(filter.metadata)]);
+  }
   if (filter.projectId !== undefined) {
     qb.where("project_id", filter.projectId);
   }

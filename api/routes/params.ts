@@ -27,3 +27,15 @@ export function param(req: Request, name: string): string {
   const v = req.params[name];
   return Array.isArray(v) ? v.join("/") : (v ?? "");
 }
+
+/** Every query parameter as a string (the first of a repeated one). */
+export function queryParams(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(req.query as Record<string, unknown>)) {
+    const v = query(req, name);
+    if (v !== undefined) {
+      out[name] = v;
+    }
+  }
+  return out;
+}

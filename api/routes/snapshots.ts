@@ -6,8 +6,9 @@ import type { SnapshotApi } from "../../services/volumeApi/snapshotApi";
 import { ctx, jsonBody } from "../context";
 import { toBool } from "../schemas/parameterTypes";
 import { validateCreateSnapshot } from "../schemas/snapshots";
+import { nextLink } from "../views/common";
 import { snapshotCore, snapshotDetail, snapshotSummary } from "../views/snapshot";
-import { cleanText, metadataOf, param, query } from "./params";
+import { cleanText, metadataOf, param, queryParams } from "./params";
 
 /** SNAPSHOT_IN_USE: from 3.66 in-use volumes may be snapshotted without `force`. */
 const SNAPSHOT_IN_USE = "3.66";
@@ -18,22 +19,35 @@ const FORCE_FLAG_INVALID =
 export function snapshotsRouter(snapshots: SnapshotApi): Router {
   const r = Router();
 
-  r.get("/snapshots", async (req: Request, res: Response) => {
+  /** Filters and paging from the query, with the next-page link when the page is full. */
+  const page = async (req: Request, detail: boolean): Promise<Record<string, unknown>> => {
     const c = ctx(req);
-    const rows = await snapshots.list(c, {
-      allTenants: query(req, "all_tenants"),
-      volumeId: query(req, "volume_id"),
+    const q = queryParams(req);
+    const { rows, paging } = await snapshots.listPage(c, {
+      ...q,
+      allTenants: q["all_tenants"],
+      volumeId: q["volume_id"],
+      name: q["name"] ?? q["display_name"],
+      status: q["status"],
     });
-    res.json({ snapshots: rows.map(snapshotSummary) });
+    const body: Record<string, unknown> = {
+      snapshots: detail ? rows.map((s) => snapshotDetail(s, c)) : rows.map(snapshotSummary),
+    };
+    if (paging.limit !== undefined && rows.length === paging.limit && rows.length > 0) {
+      const collection = detail ? "snapshots/detail" : "snapshots";
+      body["snapshots_links"] = [
+        { href: nextLink(c, collection, q, rows[rows.length - 1]!.id), rel: "next" },
+      ];
+    }
+    return body;
+  };
+
+  r.get("/snapshots", async (req: Request, res: Response) => {
+    res.json(await page(req, false));
   });
 
   r.get("/snapshots/detail", async (req: Request, res: Response) => {
-    const c = ctx(req);
-    const rows = await snapshots.list(c, {
-      allTenants: query(req, "all_tenants"),
-      volumeId: query(req, "volume_id"),
-    });
-    res.json({ snapshots: rows.map((s) => snapshotDetail(s, c)) });
+    res.json(await page(req, true));
   });
 
   r.post("/snapshots", async (req: Request, res: Response) => {

@@ -2,11 +2,13 @@
 import { type Request, type Response, Router } from "express";
 
 import { BadRequest } from "../../services/volumeApi/badRequest";
+import { boolParam } from "../../services/volumeApi/lookup";
 import type { CreateVolumeRequest, UpdateVolumeRequest, VolumeApi } from "../../services/volumeApi/volumeApi";
 import { ctx, jsonBody } from "../context";
 import { validateCreateVolume, validateUpdateVolume } from "../schemas/volumes";
+import { nextLink } from "../views/common";
 import { volumeCore, volumeDetail, volumeSummary } from "../views/volume";
-import { cleanText, metadataOf, param, query } from "./params";
+import { cleanText, metadataOf, param, queryParams } from "./params";
 import { volumeMetadataRouter } from "./volumeMetadata";
 
 /** Keys naming a source we cannot create volumes from yet, in the order Cinder looks them up. */
@@ -69,25 +71,40 @@ export function volumesRouter(volumes: VolumeApi): Router {
   const r = Router();
   r.use(volumeMetadataRouter(volumes));
 
-  r.get("/volumes", async (req: Request, res: Response) => {
+  /** Filters and paging from the query; the next-page link and, from 3.45, with_count's count. */
+  const page = async (req: Request, detail: boolean): Promise<Record<string, unknown>> => {
     const c = ctx(req);
-    const rows = await volumes.list(c, {
-      allTenants: query(req, "all_tenants"),
-      name: query(req, "name"),
-      status: query(req, "status"),
+    const q = queryParams(req);
+    const { rows, count, paging } = await volumes.listPage(c, {
+      ...q,
+      query: q,
+      resourceFilters: c.apiVersion.matches("3.33"),
     });
-    res.json({ volumes: rows.map((v) => volumeSummary(v, c)) });
+    const body: Record<string, unknown> = {
+      volumes: detail
+        ? (await volumes.details(rows)).map((d) => volumeDetail(d, c))
+        : rows.map((v) => volumeSummary(v, c)),
+    };
+    if (paging.limit !== undefined && rows.length === paging.limit && rows.length > 0) {
+      const collection = detail ? "volumes/detail" : "volumes";
+      body["volumes_links"] = [{ href: nextLink(c, collection, q, rows[rows.length - 1]!.id), rel: "next" }];
+    }
+    if (
+      c.apiVersion.matches("3.45") &&
+      q["with_count"] !== undefined &&
+      boolParam("with_count", q["with_count"])
+    ) {
+      body["count"] = count;
+    }
+    return body;
+  };
+
+  r.get("/volumes", async (req: Request, res: Response) => {
+    res.json(await page(req, false));
   });
 
   r.get("/volumes/detail", async (req: Request, res: Response) => {
-    const c = ctx(req);
-    const rows = await volumes.list(c, {
-      allTenants: query(req, "all_tenants"),
-      name: query(req, "name"),
-      status: query(req, "status"),
-    });
-    const details = await volumes.details(rows);
-    res.json({ volumes: details.map((d) => volumeDetail(d, c)) });
+    res.json(await page(req, true));
   });
 
   r.post("/volumes", async (req: Request, res: Response) => {

@@ -29,3 +29,18 @@ export function resourceLinks(c: RequestContext, collection: string, id: string)
     { rel: "bookmark", href: `${c.baseUrl}${project}/${collection}/${id}` },
   ];
 }
+
+/**
+ * Cinder's next-page link (`_get_next_link`): the collection under the project with the request's
+ * query, `marker` set to the page's last id.
+ */
+export function nextLink(
+  c: RequestContext,
+  collection: string,
+  query: Readonly<Record<string, string>>,
+  lastId: string,
+): string {
+  const project = encodeURIComponent(c.urlProjectId ?? c.projectId);
+  const params = new URLSearchParams({ ...query, marker: lastId });
+  return `${c.baseUrl}/v3/${project}/${collection}?${params.toString()}`;
+}

@@ -17,6 +17,7 @@ import { getVolumeType } from "../../db/volumeTypes";
 import { VolumeRpc } from "../rpc/stubs";
 import type { Caller } from "./caller";
 import { boolParam, findSnapshot, findVolume, type VolumeApiOptions } from "./lookup";
+import { cutPage, type Paging, type PagingParams, parsePaging } from "./paging";
 import { QuotaEngine, snapshotDeltas } from "./quotas";
 import { isMigrating } from "./volumeState";
 
@@ -29,10 +30,25 @@ export interface CreateSnapshotRequest {
   allowInUse: boolean;
 }
 
-export interface ListSnapshotsRequest {
+export interface ListSnapshotsRequest extends PagingParams {
   allTenants?: string;
   volumeId?: string;
+  name?: string;
+  status?: string;
 }
+
+/** Sort keys of the snapshot list (`display_name` and `name` are the name). */
+const SNAPSHOT_SORT_COLUMNS: Readonly<Record<string, string>> = {
+  id: "id",
+  name: "name",
+  display_name: "name",
+  status: "status",
+  created_at: "created_at",
+  updated_at: "updated_at",
+  volume_id: "volume_id",
+  volume_size: "volume_size",
+  project_id: "project_id",
+};
 
 /** Cinder's `_create_snapshot_in_db_validate` and status check, with its exact messages. */
 function checkSnapshottable(v: VolumeRow, valid: VolumeStatus[]): void {
@@ -62,6 +78,23 @@ export class SnapshotApi {
 
   get(caller: Caller, id: string): Promise<SnapshotRow> {
     return findSnapshot(this.o.db, caller, id);
+  }
+
+  /** Filters (name, status, volume_id), sort, marker, offset and limit. */
+  async listPage(caller: Caller, r: ListSnapshotsRequest): Promise<{ rows: SnapshotRow[]; paging: Paging }> {
+    const paging = parsePaging(r, SNAPSHOT_SORT_COLUMNS);
+    const allTenants = caller.isAdmin && boolParam("all_tenants", r.allTenants);
+    const rows = await listSnapshots(this.o.db, {
+      projectId: allTenants ? undefined : caller.projectId,
+      volumeId: r.volumeId,
+      name: r.name,
+      status: r.status,
+      sort: paging.sort,
+    });
+    if (paging.marker !== undefined) {
+      await this.get(caller, paging.marker);
+    }
+    return { rows: cutPage(rows, paging), paging };
   }
 
   list(caller: Caller, r: ListSnapshotsRequest): Promise<SnapshotRow[]> {
