@@ -133,3 +133,16 @@ export async function listSnapshotsOfVolumes(db: Conn, volumeIds: string[]): Pro
   }
   return (await db("snapshots").where({ deleted: false }).whereIn("volume_id", volumeIds)) as SnapshotRow[];
 }
+
+/** Replace a snapshot's metadata; the row as it is afterwards. */
+export async function setSnapshotMetadata(
+  db: Conn,
+  id: string,
+  metadata: Record<string, string>,
+): Promise<SnapshotRow | undefined> {
+  const rows = (await db("snapshots")
+    .where({ id, deleted: false })
+    .update({ metadata: db.raw("?::jsonb", [JSON.stringify(metadata)]), updated_at: db.fn.now() })
+    .returning("*")) as SnapshotRow[];
+  return rows[0];
+}

@@ -9,6 +9,7 @@ import { validateCreateSnapshot } from "../schemas/snapshots";
 import { nextLink } from "../views/common";
 import { snapshotCore, snapshotDetail, snapshotSummary } from "../views/snapshot";
 import { cleanText, metadataOf, param, queryParams } from "./params";
+import { snapshotMetadataRouter } from "./snapshotMetadata";
 
 /** SNAPSHOT_IN_USE: from 3.66 in-use volumes may be snapshotted without `force`. */
 const SNAPSHOT_IN_USE = "3.66";
@@ -18,6 +19,7 @@ const FORCE_FLAG_INVALID =
 
 export function snapshotsRouter(snapshots: SnapshotApi): Router {
   const r = Router();
+  r.use(snapshotMetadataRouter(snapshots));
 
   /** Filters and paging from the query, with the next-page link when the page is full. */
   const page = async (req: Request, detail: boolean): Promise<Record<string, unknown>> => {

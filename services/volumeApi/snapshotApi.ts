@@ -3,11 +3,12 @@
  * `delete_snapshot`). Snapshots matter to migration: a volume with one cannot be migrated, and a
  * migrating or locked volume cannot get one.
  */
-import { InvalidSnapshot, InvalidVolume } from "../../common/errors";
+import { InvalidSnapshot, InvalidVolume, NotFound, SnapshotNotFound } from "../../common/errors";
 import { IDLE_MIGRATION_STATUSES, SnapshotStatus, VolumeStatus } from "../../common/states";
 import {
   insertSnapshot,
   listSnapshots,
+  setSnapshotMetadata,
   type SnapshotRow,
   softDeleteSnapshot,
   updateSnapshotIf,
@@ -73,11 +74,50 @@ function checkSnapshottable(v: VolumeRow, valid: VolumeStatus[]): void {
   }
 }
 
+function snapshotMetadataNotFound(id: string, key: string): NotFound {
+  return new NotFound(`Snapshot ${id} has no metadata with key ${key}.`);
+}
+
 export class SnapshotApi {
   constructor(private readonly o: VolumeApiOptions) {}
 
   get(caller: Caller, id: string): Promise<SnapshotRow> {
     return findSnapshot(this.o.db, caller, id);
+  }
+
+  /**
+   * /snapshots/{id}/metadata (cinder/api/v3/snapshot_metadata.py): merge (create, update one
+   * item), replace (update_all) or delete one key; no status restricts it. The metadata after.
+   */
+  async changeMetadata(
+    caller: Caller,
+    id: string,
+    change: { kind: "merge" | "replace"; metadata: Record<string, string> } | { kind: "delete"; key: string },
+  ): Promise<Record<string, string>> {
+    const snapshot = await this.get(caller, id);
+    let next: Record<string, string>;
+    if (change.kind === "delete") {
+      if (!Object.hasOwn(snapshot.metadata ?? {}, change.key)) {
+        throw snapshotMetadataNotFound(id, change.key);
+      }
+      next = { ...snapshot.metadata };
+      delete next[change.key];
+    } else {
+      next = change.kind === "replace" ? change.metadata : { ...snapshot.metadata, ...change.metadata };
+    }
+    const row = await setSnapshotMetadata(this.o.db, id, next);
+    if (!row) {
+      throw new SnapshotNotFound(id);
+    }
+    return row.metadata;
+  }
+
+  async metadataItem(caller: Caller, id: string, key: string): Promise<string> {
+    const metadata = (await this.get(caller, id)).metadata ?? {};
+    if (!Object.hasOwn(metadata, key)) {
+      throw snapshotMetadataNotFound(id, key);
+    }
+    return metadata[key]!;
   }
 
   /** Filters (name, status, volume_id), sort, marker, offset and limit. */
