@@ -82,15 +82,53 @@ export function ctx(req: Request): RequestContext {
 }
 
 const MALFORMED = Symbol("malformed");
+const TOO_DEEP = Symbol("too deep");
 const bodies = new WeakMap<Request, unknown>();
+
+/**
+ * Deepest nesting of arrays and objects a body may have. Cinder's deepest requests need 4; past a
+ * few thousand levels every recursive walk of the value (the schema error's Python repr, ajv,
+ * JSON.stringify) overflows the stack, so deep bodies are refused before anything reads them.
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether JSON text nests arrays and objects deeper than `limit` (brackets in strings do not count). */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) {
+        i++; // a backslash escapes the next character, a quote included
+      } else if (c === 0x22) {
+        inString = false;
+      }
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) {
+        return true;
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
 
 /** Decode the raw body as JSON whatever the Content-Type (clients send application/json). */
 export function storeBody(req: Request, raw: Buffer | undefined): void {
   if (!raw || raw.length === 0) {
     return;
   }
+  const text = raw.toString("utf8");
+  if (nestedDeeperThan(text, MAX_BODY_DEPTH)) {
+    bodies.set(req, TOO_DEEP);
+    return;
+  }
   try {
-    bodies.set(req, JSON.parse(raw.toString("utf8")) as unknown);
+    bodies.set(req, JSON.parse(text) as unknown);
   } catch {
     bodies.set(req, MALFORMED);
   }
@@ -104,6 +142,9 @@ export function jsonBody(req: Request): unknown {
   const body = bodies.get(req);
   if (body === MALFORMED) {
     throw new MalformedRequestBody();
+  }
+  if (body === TOO_DEEP) {
+    throw new MalformedRequestBody(`JSON nested deeper than ${MAX_BODY_DEPTH} levels`);
   }
   return body;
 }

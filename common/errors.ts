@@ -105,8 +105,9 @@ export class ValidationError extends SafeError {
 export class MalformedRequestBody extends SafeError {
   readonly code = ErrorCodes.VMS_ERR_MALFORMED_BODY;
   override readonly httpStatus = 400;
-  constructor() {
-    super("Malformed request body");
+  /** `detail` says what is wrong beyond "not JSON" (for example a body nested too deep). */
+  constructor(detail?: string) {
+    super(detail === undefined ? "Malformed request body" : `Malformed request body: ${detail}`);
   }
 }
 

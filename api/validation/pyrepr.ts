@@ -52,8 +52,19 @@ function reprNumber(n: number): string {
   return String(n).replace(/e([+-])(\d)$/, "e$10$2");
 }
 
+/**
+ * Containers nested deeper than this print as `[...]` / `{...}` (Python's notation for what it
+ * will not print again) instead of overflowing the stack. Request bodies never get here that deep
+ * (api/context.ts refuses them first); this keeps any other caller from crashing the request.
+ */
+export const MAX_REPR_DEPTH = 100;
+
 /** Python `repr()` of a value decoded from JSON. */
 export function pyRepr(value: unknown): string {
+  return repr(value, 0);
+}
+
+function repr(value: unknown, depth: number): string {
   if (value === null || value === undefined) {
     return "None";
   }
@@ -70,11 +81,14 @@ export function pyRepr(value: unknown): string {
     return reprString(value);
   }
   if (Array.isArray(value)) {
-    return `[${value.map(pyRepr).join(", ")}]`;
+    return depth >= MAX_REPR_DEPTH ? "[...]" : `[${value.map((v) => repr(v, depth + 1)).join(", ")}]`;
   }
   if (typeof value === "object") {
+    if (depth >= MAX_REPR_DEPTH) {
+      return "{...}";
+    }
     const items = Object.entries(value as Record<string, unknown>).map(
-      ([k, v]) => `${reprString(k)}: ${pyRepr(v)}`,
+      ([k, v]) => `${reprString(k)}: ${repr(v, depth + 1)}`,
     );
     return `{${items.join(", ")}}`;
   }

@@ -2,7 +2,7 @@
 import { ApiVersion } from "../../api/microversion";
 import { validateMigrateVolume } from "../../api/schemas/adminActions";
 import { boolean } from "../../api/schemas/parameterTypes";
-import { pyRepr, pyStr } from "../../api/validation/pyrepr";
+import { MAX_REPR_DEPTH, pyRepr, pyStr } from "../../api/validation/pyrepr";
 import { compileSchema } from "../../api/validation/validator";
 
 const V30 = new ApiVersion(3, 0);
@@ -41,6 +41,17 @@ describe("pyRepr", () => {
   test("str() leaves strings bare", () => {
     expect(pyStr("  true  ")).toBe("  true  ");
     expect(pyStr({ a: 1 })).toBe("{'a': 1}");
+  });
+
+  test("a value nested 100,000 deep prints its first 100 levels, not a stack overflow", () => {
+    let arrays: unknown = 1;
+    let objects: unknown = 1;
+    for (let i = 0; i < 100_000; i++) {
+      arrays = [arrays];
+      objects = { a: objects };
+    }
+    expect(pyRepr(arrays)).toBe(`${"[".repeat(MAX_REPR_DEPTH)}[...]${"]".repeat(MAX_REPR_DEPTH)}`);
+    expect(pyRepr(objects)).toBe(`${"{'a': ".repeat(MAX_REPR_DEPTH)}{...}${"}".repeat(MAX_REPR_DEPTH)}`);
   });
 });
 
