@@ -31,6 +31,7 @@ export const ErrorCodes = {
   VMS_ERR_DRIVER: "VMS_ERR_DRIVER",
   VMS_ERR_COMMAND: "VMS_ERR_COMMAND",
   VMS_ERR_RPC_TIMEOUT: "VMS_ERR_RPC_TIMEOUT",
+  VMS_ERR_BUS_UNAVAILABLE: "VMS_ERR_BUS_UNAVAILABLE",
   VMS_ERR_COMPUTE: "VMS_ERR_COMPUTE",
   VMS_ERR_RPC_REMOTE: "VMS_ERR_RPC_REMOTE",
   VMS_ERR_CONFIG: "VMS_ERR_CONFIG",
@@ -251,6 +252,19 @@ export class RpcTimeout extends ServiceError {
   readonly code = ErrorCodes.VMS_ERR_RPC_TIMEOUT;
   constructor(topic: string, method: string, timeoutMs: number) {
     super(`Timed out after ${timeoutMs} ms waiting for a reply to ${method} on ${topic}`);
+  }
+}
+
+/**
+ * The message bus has no broker connection (lost, and not back within the bounded wait, or lost
+ * while a call's reply was on its way): a transient condition, so 503 and "try again later", never
+ * a 500. The message names no broker address; the cause (amqplib's error) is logged.
+ */
+export class BusUnavailable extends SafeError {
+  readonly code = ErrorCodes.VMS_ERR_BUS_UNAVAILABLE;
+  override readonly httpStatus = 503;
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`The message bus is unavailable: ${reason}. Please try again later.`, options);
   }
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from "../common/logger";
 import type { ServiceBinary } from "../common/states";
 import type { Db } from "../db/connection";
 import { reportService, type ServiceCapabilities } from "../db/services";
+import type { Bus } from "./rpc/types";
 
 export interface HeartbeatOptions {
   db: Db;
@@ -17,15 +18,20 @@ export interface HeartbeatOptions {
   intervalSecs: number;
   /** Volume services report pool capabilities with each heartbeat. */
   capabilities?: () => Promise<ServiceCapabilities>;
+  /** The service's bus: while it cannot reach the broker the service cannot take work, so no heartbeat. */
+  bus?: Pick<Bus, "isConnected">;
 }
 
 /**
  * Cinder's report_state: bump the service row every report_interval. A failed capability read
- * still records the heartbeat (the service is up) but keeps the last capabilities.
+ * still records the heartbeat (the service is up) but keeps the last capabilities. While the bus is
+ * disconnected the row is left alone: a service that cannot receive work shows `down` after
+ * service_down_time, and the scheduler stops choosing it.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
+  private skipping = false;
 
   constructor(private readonly opts: HeartbeatOptions) {}
 
@@ -47,6 +53,17 @@ export class Heartbeat {
   }
 
   async beat(): Promise<void> {
+    if (this.opts.bus && !this.opts.bus.isConnected()) {
+      if (!this.skipping) {
+        this.opts.logger.warn("message bus disconnected: heartbeats paused until it reconnects");
+      }
+      this.skipping = true;
+      return;
+    }
+    if (this.skipping) {
+      this.opts.logger.info("message bus connected again: heartbeats resumed");
+      this.skipping = false;
+    }
     let caps: ServiceCapabilities | undefined;
     try {
       caps = await this.opts.capabilities?.();

@@ -62,6 +62,11 @@ export class MemoryBus implements Bus {
     }
   }
 
+  /** Nothing can disconnect an in-process bus. */
+  isConnected(): boolean {
+    return true;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);

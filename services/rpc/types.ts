@@ -21,13 +21,27 @@ export interface CallOptions {
 }
 
 export interface Bus {
-  /** Fire and forget: resolves once the bus has accepted the message (AMQP: broker confirm). */
+  /**
+   * Fire and forget: resolves once the bus has accepted the message (AMQP: broker confirm). While
+   * the AMQP bus is reconnecting it waits (bounded) for the broker, then rejects with BusUnavailable.
+   */
   cast(topic: string, method: string, args: RpcArgs): Promise<void>;
-  /** Request and reply; rejects with RpcTimeout after the deadline or RpcRemoteError from the handler. */
+  /**
+   * Request and reply; rejects with RpcTimeout after the deadline, RpcRemoteError from the handler,
+   * or BusUnavailable when the broker connection is lost before the reply arrives.
+   */
   call<T = unknown>(topic: string, method: string, args: RpcArgs, opts?: CallOptions): Promise<T>;
-  /** Start consuming `topic`; messages for methods not in `handlers` are logged and dropped. */
+  /**
+   * Start consuming `topic` (AMQP: again after every reconnect); messages for methods not in
+   * `handlers` are logged and dropped.
+   */
   serve(topic: string, handlers: RpcHandlers): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Whether the bus can reach its broker now (AMQP: connection and channels up, consumers in place).
+   * The in-process bus always can. A service whose bus is down stops its heartbeat.
+   */
+  isConnected(): boolean;
 }
 
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;

@@ -27,6 +27,7 @@ export async function startSchedulerService(deps: {
       availabilityZone: deps.config.storageAvailabilityZone,
     },
     intervalSecs: deps.config.reportInterval,
+    bus: deps.bus,
   });
   await heartbeat.start();
   await deps.bus.serve(SCHEDULER_TOPIC, manager.handlers());

@@ -63,6 +63,7 @@ export async function startVolumeService(
       clusterName: backend.clusterName,
     },
     intervalSecs: config.reportInterval,
+    bus: deps.bus,
     capabilities: () => driver.getCapabilities(),
   });
   await heartbeat.start();

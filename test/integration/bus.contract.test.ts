@@ -8,7 +8,13 @@ import { randomUUID } from "node:crypto";
 import type { ChannelModel } from "amqplib";
 import { connect } from "amqplib";
 
-import { InvalidVolume, RpcRemoteError, RpcTimeout, VolumeNotFound } from "../../common/errors";
+import {
+  BusUnavailable,
+  InvalidVolume,
+  RpcRemoteError,
+  RpcTimeout,
+  VolumeNotFound,
+} from "../../common/errors";
 import { silentLogger } from "../../common/logger";
 import { AmqpBus, toAmqpUrl } from "../../services/rpc/amqp";
 import { MemoryBus } from "../../services/rpc/memory";
@@ -387,7 +393,7 @@ describe("amqp bus only", () => {
     await ch.close();
   });
 
-  test("after the connection is lost, pending and new calls and casts fail fast with a clear error", async () => {
+  test("a network failure fails the calls whose replies it lost at once; the bus reconnects and serves on", async () => {
     const t = topic("lost");
     const server = await connectAmqp({ drainTimeoutMs: 100 });
     const started = deferred();
@@ -396,18 +402,31 @@ describe("amqp bus only", () => {
         started.resolve();
         await new Promise(() => undefined);
       },
+      echo: async (args) => args,
     });
     const bus = await connectAmqp();
+    expect(bus.isConnected()).toBe(true);
     const pending = settled(bus.call(t, "hang", {}, { timeoutMs: 30_000 }));
     await within(started.promise);
     // Simulates a network failure: amqplib keeps the socket private, so this reaches for it.
-    const internals = bus as unknown as { conn: { connection: { stream: { destroy(e: Error): void } } } };
-    internals.conn.connection.stream.destroy(new Error("simulated network failure"));
+    const internals = bus as unknown as {
+      link: { conn: { connection: { stream: { destroy(e: Error): void } } } };
+    };
+    internals.link.conn.connection.stream.destroy(new Error("simulated network failure"));
     const err = await within(pending, 2_000, "rejection of the pending call");
-    expect((err as Error).message).toMatch(/AMQP bus unavailable: .*simulated network failure/);
-    await expect(bus.cast(t, "hang", {})).rejects.toThrow(/AMQP bus unavailable/);
-    await expect(bus.call(t, "hang", {}, { timeoutMs: 5_000 })).rejects.toThrow(/AMQP bus unavailable/);
-    await expect(bus.serve(topic("lost2"), {})).rejects.toThrow(/AMQP bus unavailable/);
+    expect(err).toBeInstanceOf(BusUnavailable);
+    expect((err as BusUnavailable).httpStatus).toBe(503);
+    expect((err as Error).message).toMatch(/lost before the reply arrived/);
+    expect(bus.isConnected()).toBe(false);
+    // What is sent meanwhile waits for the reconnect instead of failing.
+    await expect(bus.call(t, "echo", { n: 1 }, { timeoutMs: 10_000 })).resolves.toStrictEqual({ n: 1 });
+    expect(bus.isConnected()).toBe(true);
+    const t2 = topic("lost2");
+    const got = deferred<RpcArgs>();
+    await bus.serve(t2, { ping: async (args) => got.resolve(args) });
+    await server.cast(t2, "ping", { n: 2 });
+    await expect(within(got.promise)).resolves.toStrictEqual({ n: 2 });
     await expect(bus.close()).resolves.toBeUndefined();
+    expect(bus.isConnected()).toBe(false);
   });
 });
