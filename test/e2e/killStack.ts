@@ -18,6 +18,8 @@ import { waitFor } from "../helpers/stack";
 export interface KillStack {
   host: string;
   t: TestDatabase;
+  /** The stack's RabbitMQ vhost (its processes' connections are the only ones in it). */
+  vhost: TestVhost;
   stateDir: string;
   procs: Map<string, ServiceProcess>;
   /** Starts (again) the worker of BACKEND. */
@@ -60,6 +62,7 @@ ${backend("file-1")}${backend("file-2")}`,
   const stack: KillStack = {
     host: opts.host,
     t,
+    vhost,
     stateDir,
     procs,
     worker: (name) =>
