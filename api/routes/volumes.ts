@@ -1,6 +1,7 @@
 /** /volumes: list, detail, create, show, update, delete (cinder/api/v3/volumes.py). */
 import { type Request, type Response, Router } from "express";
 
+import { NotFound } from "../../common/errors";
 import { BadRequest } from "../../services/volumeApi/badRequest";
 import { boolParam } from "../../services/volumeApi/lookup";
 import type { CreateVolumeRequest, UpdateVolumeRequest, VolumeApi } from "../../services/volumeApi/volumeApi";
@@ -46,6 +47,7 @@ function createRequest(v: Record<string, unknown>): CreateVolumeRequest {
     snapshotId: typeof v["snapshot_id"] === "string" && v["snapshot_id"] !== "" ? v["snapshot_id"] : null,
     unsupportedSource:
       UNSUPPORTED_SOURCES.find((k) => v[k] !== undefined && v[k] !== null && v[k] !== "") ?? null,
+    sourceVolid: typeof v["source_volid"] === "string" && v["source_volid"] !== "" ? v["source_volid"] : null,
   };
 }
 
@@ -100,6 +102,10 @@ export function volumesRouter(volumes: VolumeApi): Router {
   };
 
   r.get("/volumes", async (req: Request, res: Response) => {
+    // `GET /volumes/` names a volume without an id: Cinder's router finds nothing (tempest checks).
+    if (req.path.endsWith("/")) {
+      throw new NotFound("The resource could not be found.");
+    }
     res.json(await page(req, false));
   });
 

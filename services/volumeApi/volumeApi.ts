@@ -133,6 +133,8 @@ export interface CreateVolumeRequest {
   snapshotId: string | null;
   /** Sources we cannot create from yet (source_volid, imageRef, backup_id, groups). */
   unsupportedSource: string | null;
+  /** The volume to clone: looked up (404 when unknown, as in Cinder) before the refusal. */
+  sourceVolid?: string | null;
 }
 
 export class VolumeApi {
@@ -217,6 +219,9 @@ export class VolumeApi {
   }
 
   async create(caller: Caller, r: CreateVolumeRequest): Promise<VolumeDetails> {
+    if (r.sourceVolid) {
+      await this.get(caller, r.sourceVolid);
+    }
     if (r.unsupportedSource) {
       throw new InvalidInput(`Creating a volume from ${r.unsupportedSource} is not supported.`);
     }

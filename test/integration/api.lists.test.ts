@@ -110,3 +110,13 @@ test("snapshots: name and status filters, display_name sort, limit with a next l
   const zero = await snaps("?limit=0");
   expect(zero.body.snapshots).toEqual([]);
 });
+
+test("GET /volumes/ (no id) is a 404, and a clone of an unknown volume is the unknown volume's 404", async () => {
+  expect((await api(h, "get", `/v3/${P}/volumes/`, { token: T })).status).toBe(404);
+  const missing = randomUUID();
+  const res = await api(h, "post", `/v3/${P}/volumes`, { token: T }).send({
+    volume: { size: 1, source_volid: missing },
+  });
+  expect(res.status).toBe(404);
+  expect(res.body.itemNotFound.message).toBe(`Volume ${missing} could not be found.`);
+});
