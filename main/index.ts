@@ -12,6 +12,7 @@ import { coerceError, ConfigError } from "../common/errors";
 import { createLogger, type Logger } from "../common/logger";
 import { type Db, migrateLatest, openDatabase } from "../db/connection";
 import { RunnerFactory } from "../drivers/exec";
+import { EvacuationDriver } from "../services/evacuation/driver";
 import { createBus } from "../services/rpc";
 import type { Bus } from "../services/rpc/types";
 import { startSchedulerService } from "../services/scheduler/service";
@@ -66,6 +67,10 @@ async function main(): Promise<void> {
   }
   if (mode === "all" || mode === "scheduler") {
     services.push(await startSchedulerService({ db, bus, config, logger }));
+    // Evacuations are driven where the scheduler runs; stopped first, it gives its leases up.
+    const evacuations = new EvacuationDriver({ db, bus, config, logger });
+    evacuations.start();
+    services.push({ stop: () => evacuations.stop() });
   }
   if (mode === "all" || mode === "api") {
     server = await listen({ db, bus, config, logger, signal: stopping.signal });
