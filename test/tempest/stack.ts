@@ -27,6 +27,8 @@ export interface KeystoneStack {
   authUrl: string;
   admin: StackUser;
   member: StackUser;
+  /** A second member in its own project (tempest's alt credentials: quotas, type access). */
+  alt: StackUser;
   stop(): Promise<void>;
 }
 
@@ -43,9 +45,10 @@ export async function startKeystoneStack(opts: { backends?: string[] } = {}): Pr
   const backends = opts.backends ?? ["file-1", "file-2"];
   const admin = user("admin", "admin", ["admin"]);
   const member = user("demo", "demo", ["member"]);
+  const alt = user("alt", "alt", ["member"]);
   const service = user("cinder", "service", ["service"]);
   const users = await Promise.all(
-    [admin, member, service].map(async (u) => ({
+    [admin, member, alt, service].map(async (u) => ({
       name: u.name,
       project: u.project,
       roles: u.roles,
@@ -99,6 +102,7 @@ export async function startKeystoneStack(opts: { backends?: string[] } = {}): Pr
     authUrl: `http://127.0.0.1:${port}/identity/v3`,
     admin,
     member,
+    alt,
     async stop() {
       await proc.stop();
       fs.rmSync(stateDir, { recursive: true, force: true });
