@@ -4,6 +4,7 @@ import type { Knex } from "knex";
 
 import { type EvacuationItemState, type EvacuationOrder, type EvacuationStatus } from "../common/states";
 import { conditionalUpdate, type Expected, jsonb, type Updates, whereExpected } from "./conditional";
+import { deletedAny } from "./deleted";
 
 type Conn = Knex | Knex.Transaction;
 
@@ -211,5 +212,5 @@ export async function deleteEvacuationIf(
 ): Promise<boolean> {
   const qb = db("evacuations").where("evacuations.id", id);
   whereExpected(qb, "evacuations", expected);
-  return (await qb.delete()) > 0;
+  return deletedAny(qb);
 }
