@@ -167,6 +167,10 @@ export async function startSshd(opts: { user?: string } = {}): Promise<TestSshd>
     "MaxSessions 20",
     "MaxStartups 100",
     "LogLevel ERROR",
+    // Sessions get the fixture's folder as HOME, so bash does not source this machine's ~/.bashrc
+    // for every command (here it runs pyenv's init: about a second each, which no storage host
+    // pays and which made the forty-command test miss its bound).
+    `SetEnv HOME=${dir}`,
   ].join("\n");
   fs.writeFileSync(key("sshd_config"), `${config}\n`);
   const pubFields = (kind: HostKeyKind): string[] => {
