@@ -111,6 +111,8 @@ export interface AppConfig {
   snapshotNameTemplate: string;
   reportInterval: number;
   serviceDownTime: number;
+  /** Seconds a volume worker reuses its driver's stats between heartbeats (Cinder's default 60, min 3). */
+  backendStatsPollingInterval: number;
   listenHost: string;
   listenPort: number;
   migrationCreateVolumeTimeoutSecs: number;
@@ -179,6 +181,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
     snapshotNameTemplate: d.template("snapshot_name_template", "snapshot-%s"),
     reportInterval,
     serviceDownTime,
+    backendStatsPollingInterval: d.int("backend_stats_polling_interval", 60, 3),
     listenHost: d.str("osapi_volume_listen", "127.0.0.1"),
     listenPort: d.int("osapi_volume_listen_port", 8776, 0, 65535),
     migrationCreateVolumeTimeoutSecs: d.int("migration_create_volume_timeout_secs", 300),

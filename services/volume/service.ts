@@ -13,6 +13,7 @@ import type { Bus } from "../rpc/types";
 import { failedInternalDeletes } from "./cleanup";
 import { VolumeManager } from "./manager";
 import { expireComputeMigrations, leftoverVolumes, recoverMigrations } from "./recovery";
+import { refreshingStats, StatsCache } from "./statsCache";
 
 export interface VolumeServiceDeps {
   db: Db;
@@ -52,6 +53,10 @@ export async function startVolumeService(
     nova: config.nova ? new NovaClient(config.nova) : null,
     logger,
   });
+  const stats = new StatsCache({
+    read: () => driver.getCapabilities(),
+    maxAgeSecs: config.backendStatsPollingInterval,
+  });
   const heartbeat = new Heartbeat({
     db: deps.db,
     logger,
@@ -64,7 +69,7 @@ export async function startVolumeService(
     },
     intervalSecs: config.reportInterval,
     bus: deps.bus,
-    capabilities: () => driver.getCapabilities(),
+    capabilities: () => stats.get(),
   });
   await heartbeat.start();
   // Settle what a previous run of this worker left unfinished before taking new work.
@@ -73,7 +78,7 @@ export async function startVolumeService(
   for (const id of await leftoverVolumes(recovery)) {
     manager.migrations.track(id, manager.deleteVolume(id));
   }
-  await deps.bus.serve(volumeTopic(backend.serviceHost), manager.handlers());
+  await deps.bus.serve(volumeTopic(backend.serviceHost), refreshingStats(manager.handlers(), stats));
   for (const r of resume) {
     if (r.action === "resume-copy") {
       manager.migrations.resumeCopy(r.migration.id, r.dest);
