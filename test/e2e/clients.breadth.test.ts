@@ -24,7 +24,10 @@ beforeAll(async () => {
     conf,
     demo
       .replace(/^state_path = .*$/m, `state_path = ${stateDir}`)
-      .replace(/^osapi_volume_listen_port = .*$/m, `osapi_volume_listen_port = ${port}`),
+      .replace(/^osapi_volume_listen_port = .*$/m, `osapi_volume_listen_port = ${port}`)
+      // 1 GiB in about 16 s: long enough that a test can look at a migration while it copies (a
+      // sparse raw-file copy is otherwise done before the next cinder command answers).
+      .replace(/^\[DEFAULT\]$/m, "[DEFAULT]\nvolume_copy_bps_limit = 67108864"),
   );
   proc = await startProcess(["all", "--config", conf], { readyLine: /listening on http/ });
   endpoint = `http://127.0.0.1:${port}/v3`;
