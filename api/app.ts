@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import express, { type NextFunction, type Request, type Response } from "express";
 
 import type { AppConfig } from "../common/config";
+import { InvalidInput } from "../common/errors";
 import type { Logger } from "../common/logger";
 import type { Db } from "../db/connection";
 import { EvacuationApi } from "../services/evacuation/evacuationApi";
@@ -99,11 +100,25 @@ function microversion(req: Request, res: Response, next: NextFunction): void {
   next(result.error);
 }
 
+/**
+ * A NUL character can only reach a path or query escaped as `%00` (node refuses the raw byte), and
+ * Postgres cannot store or even compare it in text: refuse it before any route looks anything up.
+ */
+function refuseNulInUrl(req: Request, _res: Response, next: NextFunction): void {
+  next(
+    req.originalUrl.includes("%00")
+      ? new InvalidInput("NUL characters (%00) are not allowed in the URL")
+      : undefined,
+  );
+}
+
 function v3Router(deps: ApiDeps): express.Router {
   const r = express.Router();
   r.use(microversion);
   r.use(stripProjectId);
   r.use(authMiddleware(deps.config));
+  // After authentication: a caller without a token learns nothing more than 401.
+  r.use(refuseNulInUrl);
   const volumes = new VolumeApi(deps);
   // Before the action table: it answers os-unmanage and passes every other action on.
   r.use(manageRouter(new ManageApi(deps), volumes));

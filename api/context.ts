@@ -5,7 +5,7 @@
  */
 import type { Request } from "express";
 
-import { MalformedRequestBody } from "../common/errors";
+import { InvalidInput, MalformedRequestBody } from "../common/errors";
 import { BadRequest } from "../services/volumeApi/badRequest";
 import type { Caller } from "../services/volumeApi/caller";
 import { type ApiVersion, MIN_API_VERSION } from "./microversion";
@@ -83,6 +83,7 @@ export function ctx(req: Request): RequestContext {
 
 const MALFORMED = Symbol("malformed");
 const TOO_DEEP = Symbol("too deep");
+const HAS_NUL = Symbol("has NUL");
 const bodies = new WeakMap<Request, unknown>();
 
 /**
@@ -117,6 +118,21 @@ function nestedDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * Whether a decoded body holds U+0000 in a string or a key: Postgres cannot store it in text or
+ * jsonb, so it would fail whichever query the value reached. Bodies are shallow by now.
+ */
+function hasNul(v: unknown): boolean {
+  if (typeof v === "string") {
+    return v.includes("\u0000");
+  }
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    Object.entries(v).some(([k, x]) => k.includes("\u0000") || hasNul(x))
+  );
+}
+
 /** Decode the raw body as JSON whatever the Content-Type (clients send application/json). */
 export function storeBody(req: Request, raw: Buffer | undefined): void {
   if (!raw || raw.length === 0) {
@@ -127,11 +143,14 @@ export function storeBody(req: Request, raw: Buffer | undefined): void {
     bodies.set(req, TOO_DEEP);
     return;
   }
+  let body: unknown;
   try {
-    bodies.set(req, JSON.parse(text) as unknown);
+    body = JSON.parse(text) as unknown;
   } catch {
     bodies.set(req, MALFORMED);
+    return;
   }
+  bodies.set(req, hasNul(body) ? HAS_NUL : body);
 }
 
 /**
@@ -145,6 +164,9 @@ export function jsonBody(req: Request): unknown {
   }
   if (body === TOO_DEEP) {
     throw new MalformedRequestBody(`JSON nested deeper than ${MAX_BODY_DEPTH} levels`);
+  }
+  if (body === HAS_NUL) {
+    throw new InvalidInput("NUL characters (\\u0000) are not allowed in the request body");
   }
   return body;
 }

@@ -30,10 +30,15 @@ export function faultName(status: number): string {
   return FAULT_NAMES[status] ?? "computeFault";
 }
 
-/** Errors from express's body reader (http-errors): a client-side status with a safe message. */
+/**
+ * Errors from express's body reader (http-errors) and from its router, which cannot decode a path
+ * parameter with a malformed %-escape (`%zz`, `%c0%ae`): it throws the URIError with status 400
+ * and no `expose`. Either is a client-side status with a safe message.
+ */
 function httpError(err: unknown): { status: number; message: string } | undefined {
   const e = err as { status?: unknown; expose?: unknown; type?: unknown; message?: unknown };
-  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500 && e.expose === true) {
+  const exposed = e?.expose === true || err instanceof URIError;
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500 && exposed) {
     const message = e.type === "entity.too.large" ? "Request is too large." : String(e.message);
     return { status: e.status, message };
   }

@@ -29,6 +29,20 @@ export interface AbsoluteLimits {
   totalBackupGigabytesUsed: number;
 }
 
+/**
+ * Cinder's validate_string_length(id, name, min_length=1, max_length=255) on the project or class a
+ * PUT names (oslo strutils' wording): longer names do not fit the quota tables' columns.
+ */
+function checkNameLength(value: string, name: string): void {
+  const length = [...value].length;
+  if (length < 1) {
+    throw new InvalidInput(`${name} has ${length} characters, less than 1.`);
+  }
+  if (length > 255) {
+    throw new InvalidInput(`${name} has ${length} characters, more than 255.`);
+  }
+}
+
 /** oslo strutils.validate_integer, as Cinder's quota_set format checker runs it. */
 function validInteger(value: unknown, name: string): number {
   const text = typeof value === "number" || typeof value === "string" ? String(value).trim() : "";
@@ -90,6 +104,7 @@ export class QuotaApi {
       }
     }
     authorize(caller, AdminPolicy.QUOTAS_UPDATE);
+    checkNameLength(projectId, "quota_set_name");
     const usage = await this.engine.projectUsage(projectId);
     for (const [k, limit] of Object.entries(limits)) {
       const used = (usage[k]?.in_use ?? 0) + (usage[k]?.reserved ?? 0);
@@ -126,6 +141,7 @@ export class QuotaApi {
       throw new InvalidInput(`Bad key(s) in quota class set: ${bad.join(", ")}`);
     }
     authorize(caller, AdminPolicy.QUOTA_CLASSES_UPDATE);
+    checkNameLength(className, "quota_class_name");
     await setClassLimits(
       this.o.db,
       className,
