@@ -6,13 +6,12 @@
  *   `/v3/`, no microversion check)
  *   → /v3: microversion → project id in the URL → authentication → routes → 404 → faults
  */
-import { randomUUID } from "node:crypto";
-
 import express, { type NextFunction, type Request, type Response } from "express";
 
 import type { AppConfig } from "../common/config";
 import { InvalidInput } from "../common/errors";
 import type { Logger } from "../common/logger";
+import { isRequestId, newRequestId, runWithRequestIds } from "../common/requestContext";
 import type { Db } from "../db/connection";
 import { EvacuationApi } from "../services/evacuation/evacuationApi";
 import { ChangeFeed, databaseSource } from "../services/events/changeFeed";
@@ -31,7 +30,7 @@ import { TypeExtraSpecsApi } from "../services/volumeApi/typeExtraSpecs";
 import { VolumeApi } from "../services/volumeApi/volumeApi";
 import { TypeApi } from "../services/volumeApi/volumeTypeApi";
 import { authMiddleware } from "./auth";
-import { initRequest, setApiVersion, storeBody } from "./context";
+import { initRequest, requestIdsOf, setApiVersion, storeBody } from "./context";
 import { faultHandler, notFound } from "./faults";
 import { metricsRouter } from "./metrics";
 import { API_VERSION_HEADER, negotiate, VOLUME_SERVICE } from "./microversion";
@@ -62,6 +61,9 @@ export interface ApiDeps {
   signal?: AbortSignal;
 }
 
+/** The header a client names its request id in (oslo.middleware's INBOUND_HEADER). */
+const INBOUND_REQUEST_ID = "X-OpenStack-Request-ID";
+
 /** Largest request body accepted (Cinder's sizelimit middleware default is 112 KiB; we allow more). */
 const MAX_BODY = "1mb";
 
@@ -69,13 +71,47 @@ const MAX_BODY = "1mb";
  * oslo's request id. Cinder also sends it as `x-compute-request-id` (on successful responses); we
  * send both on every response because that is the header cinderclient 9 quotes as
  * "(Request-ID: …)" in its error messages.
+ *
+ * As in oslo.middleware, each request gets an id of its own, and a well-formed
+ * `X-OpenStack-Request-ID` from the client is kept beside it as the global request id (a malformed
+ * one is ignored): cinderclient sends back the id of its first response on every later request,
+ * so taking it as ours would give all of a client's requests one id. The rest of the request, and
+ * every log line of the work it causes, runs with both ids (common/requestContext.ts).
  */
-function requestId(req: Request, res: Response, next: NextFunction): void {
-  const id = `req-${randomUUID()}`;
-  initRequest(req, id);
-  res.setHeader("x-openstack-request-id", id);
-  res.setHeader("x-compute-request-id", id);
-  next();
+function requestId(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    const id = newRequestId();
+    const global = req.get(INBOUND_REQUEST_ID);
+    initRequest(req, id, isRequestId(global) ? global : undefined);
+    res.setHeader("x-openstack-request-id", id);
+    res.setHeader("x-compute-request-id", id);
+    const ids = requestIdsOf(req);
+    // Cinder's WSGI line for each request, so a grep for the id starts with the request itself.
+    // 'finish' fires in the connection's context: the ids are entered again for it.
+    res.once("finish", () =>
+      runWithRequestIds(ids, () =>
+        logger.info(
+          {
+            method: req.method,
+            url: req.originalUrl,
+            status: res.statusCode,
+            duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+          },
+          `${req.method} ${req.originalUrl} status: ${res.statusCode}`,
+        ),
+      ),
+    );
+    runWithRequestIds(ids, next);
+  };
+}
+
+/**
+ * Enters the request's ids again: body-parser calls next() from the request stream's 'end' event,
+ * which runs in the connection's context, not the request's.
+ */
+function reenterRequest(req: Request, _res: Response, next: NextFunction): void {
+  runWithRequestIds(requestIdsOf(req), next);
 }
 
 /**
@@ -146,7 +182,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable("x-powered-by");
   // Cinder sends no ETags (only volume metadata has one, from 3.15); express would add its own.
   app.disable("etag");
-  app.use(requestId);
+  app.use(requestId(deps.logger));
   // Request durations for every request, and GET /metrics (no auth: aggregate figures only).
   app.use(metricsRouter(deps));
   // Read every body as bytes: it is JSON whatever the Content-Type says, and decoding it is left
@@ -157,6 +193,7 @@ export function createApp(deps: ApiDeps): express.Express {
       storeBody(req, Buffer.isBuffer(req.body) ? req.body : undefined);
       next();
     },
+    reenterRequest,
   );
   // The operators' dashboard: static files, no microversion, no token (the page signs in itself).
   app.use("/dashboard", dashboardRouter(deps));

@@ -6,6 +6,7 @@
 import type { Request } from "express";
 
 import { InvalidInput, MalformedRequestBody } from "../common/errors";
+import type { RequestIds } from "../common/requestContext";
 import { BadRequest } from "../services/volumeApi/badRequest";
 import type { Caller } from "../services/volumeApi/caller";
 import { type ApiVersion, MIN_API_VERSION } from "./microversion";
@@ -21,6 +22,7 @@ export interface RequestContext extends Caller {
 
 interface PendingContext {
   requestId: string;
+  ids: RequestIds;
   apiVersion?: ApiVersion;
   urlProjectId?: string | null;
   caller?: Caller;
@@ -28,8 +30,9 @@ interface PendingContext {
 
 const state = new WeakMap<Request, PendingContext>();
 
-export function initRequest(req: Request, requestId: string): void {
-  state.set(req, { requestId });
+export function initRequest(req: Request, requestId: string, globalRequestId?: string): void {
+  const ids = globalRequestId === undefined ? { requestId } : { requestId, globalRequestId };
+  state.set(req, { requestId, ids });
 }
 
 function get(req: Request): PendingContext {
@@ -42,6 +45,11 @@ function get(req: Request): PendingContext {
 
 export function requestIdOf(req: Request): string | undefined {
   return state.get(req)?.requestId;
+}
+
+/** The request's ids (its own and the client's), for running its work under them. */
+export function requestIdsOf(req: Request): RequestIds | undefined {
+  return state.get(req)?.ids;
 }
 
 export function setApiVersion(req: Request, v: ApiVersion): void {
