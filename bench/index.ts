@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the copy engine against the commands an admin would use, on the lab's storage
- * hosts (same-host LV copies) and between two OpenSSH servers on loopback (cross-host copies).
+ * `npm run bench`: the copy engine against the commands an admin would use, on this machine's own
+ * disk (raw files), on the lab's storage hosts (same-host LV copies) and between two OpenSSH
+ * servers on loopback (cross-host copies).
  * Prints a table with the targets and, with --json FILE, writes the figures. See README.md.
  */
 import fs from "node:fs";
@@ -12,6 +13,7 @@ import { labHost, loadLab } from "../test/lab/lab";
 import { abortOnSignals, Cleanup } from "./cleanup";
 import { findEngine } from "./engine";
 import { Guest } from "./guest";
+import { type HostFigures, hostNeedMib, measureHost } from "./hostParts";
 import { type LabFigures, labNeedMib, measureLab } from "./labParts";
 import { IN_NETNS_ENV, runInLab } from "./labSession";
 import { MIB } from "./measure";
@@ -72,6 +74,40 @@ async function labPart(
   return measureLab({ ...ctx, repeat: opts.repeat, parts: opts.parts, cleanup, signal, log });
 }
 
+async function hostPart(
+  opts: BenchOptions,
+  info: RunInfo,
+  runners: RunnerFactory,
+  tmp: string,
+  cleanup: Cleanup,
+  signal: AbortSignal,
+): Promise<HostFigures | null> {
+  const st = fs.statfsSync(tmp);
+  const freeMib = (st.bavail * st.bsize) / MIB;
+  const mib = pickSize(opts.sizeMib, (m) => hostNeedMib(m) <= freeMib);
+  info.hostMib = mib;
+  if (mib === null) {
+    info.notes.push(`host skipped: ${tmp} has ${freeMib.toFixed(0)} MiB free`);
+    return null;
+  }
+  if (mib !== opts.sizeMib) {
+    info.notes.push(
+      `host volumes are ${mib} MiB, not ${opts.sizeMib}: ${tmp} has ${freeMib.toFixed(0)} MiB free`,
+    );
+  }
+  const local = runners.get({ kind: "local" });
+  return measureHost({
+    local,
+    engine: info.engine,
+    sizeMib: mib,
+    repeat: opts.repeat,
+    tmp,
+    cleanup,
+    signal,
+    log,
+  });
+}
+
 async function xhostPart(
   opts: BenchOptions,
   info: RunInfo,
@@ -121,15 +157,17 @@ async function bench(opts: BenchOptions): Promise<void> {
       repeat: opts.repeat,
       requestedMib: opts.sizeMib,
       labMib: null,
+      hostMib: null,
       xhostMib: null,
       notes: [],
     };
+    const host = opts.parts.has("host") ? await hostPart(opts, info, runners, tmp, cleanup, signal) : null;
     const lab =
       opts.parts.has("dense") || opts.parts.has("sparse")
         ? await labPart(opts, info, runners, cleanup, signal)
         : null;
     const xhost = opts.parts.has("xhost") ? await xhostPart(opts, info, runners, tmp, cleanup, signal) : null;
-    const report = buildReport(info, lab, xhost);
+    const report = buildReport(info, lab, xhost, host);
     process.stdout.write(`\n${formatTable(report)}\n`);
     if ((report["errors"] as string[]).length > 0) {
       process.exitCode = 1;

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 
 /** The measurements a run can be limited to (`--only`, for development). */
-export const PARTS = ["dense", "sparse", "xhost"] as const;
+export const PARTS = ["host", "dense", "sparse", "xhost"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchOptions {
@@ -16,12 +16,13 @@ export interface BenchOptions {
 }
 
 export const USAGE = `npm run bench -- [--size-mib N] [--repeat N] [--json FILE] [--quick]
-                    [--only dense,sparse,xhost] [--engine ClassName]
+                    [--only host,dense,sparse,xhost] [--engine ClassName]
   --size-mib N   volume size (default 1024; smaller when the lab VGs or /tmp lack room)
   --repeat N     runs per measurement, the median is reported (default 3)
   --json FILE    also write the figures as JSON
   --quick        128 MiB and 1 run (development)
-  --only LIST    measure only these parts
+  --only LIST    measure only these parts (host: raw files on this machine; dense, sparse: the
+                 lab's LVs; xhost: between two loopback sshd)
   --engine NAME  the VolumeCopier class of services/copy to use (default: found by name)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {

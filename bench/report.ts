@@ -1,5 +1,7 @@
 /** The figures: computed from the runs, printed as a table with the targets, and as JSON. */
 import type { EngineRef, EngineRun } from "./engine";
+import type { HostFigures } from "./hostParts";
+import { buildHostReport, HOST_TARGETS, hostEngineRuns, type HostKey, hostRows } from "./hostReport";
 import type { LabFigures } from "./labParts";
 import { median, MIB } from "./measure";
 import type { XhostFigures } from "./xhost";
@@ -9,6 +11,7 @@ export interface RunInfo {
   repeat: number;
   requestedMib: number;
   labMib: number | null;
+  hostMib: number | null;
   xhostMib: number | null;
   notes: string[];
 }
@@ -35,6 +38,7 @@ export function buildReport(
   info: RunInfo,
   lab: LabFigures | null,
   x: XhostFigures | null,
+  host: HostFigures | null = null,
 ): Record<string, unknown> {
   const dd = median(lab?.ddSeconds ?? []);
   const dense = median(secs(lab?.dense ?? []));
@@ -48,7 +52,9 @@ export function buildReport(
     ...(lab?.sparse ?? []),
     ...(x?.mixed.engine ?? []),
     ...(x?.random.engine ?? []),
+    ...hostEngineRuns(host),
   ];
+  const hostReport = buildHostReport(host, info.hostMib);
   const rss = full.length > 0 ? Math.max(...full.map((r) => r.maxRssMib)) : NaN;
   const rssFull = Math.max(...(x?.random.engine ?? []).map((r) => r.maxRssMib));
   const figures: Record<Key, number | null> = {
@@ -59,10 +65,11 @@ export function buildReport(
     rss_mb: round(rss, 1),
   };
   return {
+    ...hostReport.figures,
     ...figures,
-    sizes_mib: { requested: info.requestedMib, lab: info.labMib, xhost: info.xhostMib },
+    sizes_mib: { requested: info.requestedMib, host: info.hostMib, lab: info.labMib, xhost: info.xhostMib },
     notes: info.notes,
-    errors: [...(lab?.errors ?? []), ...(x?.errors ?? [])],
+    errors: [...(host?.errors ?? []), ...(lab?.errors ?? []), ...(x?.errors ?? [])],
     statistic: `median of ${info.repeat}`,
     engine: `${info.engine.className} (${info.engine.module.replace(/^.*\/services\//, "services/")}.ts)`,
     seconds: {
@@ -98,27 +105,33 @@ export function buildReport(
       source: lab?.sparseSourcePercent ?? null,
       dest: lab?.sparseDestPercent ?? [],
     },
+    host: hostReport.detail,
     xhost_volumes: x ? (x.plainFiles ? "plain files (no losetup)" : "loop devices, direct I/O") : null,
-    targets: Object.fromEntries(Object.entries(TARGETS).map(([k, t]) => [k, `${t.op} ${t.value}`])),
+    targets: Object.fromEntries(
+      Object.entries({ ...HOST_TARGETS, ...TARGETS }).map(([k, t]) => [k, `${t.op} ${t.value}`]),
+    ),
   };
 }
 
-function meets(key: Key, v: number | null): string {
+function meets(key: Key | HostKey, v: number | null): string {
   if (v === null) {
     return "–";
   }
-  const t = TARGETS[key];
+  const t = target(key);
   const ok = t.op === "≤" ? v <= t.value : t.op === "≥" ? v >= t.value : v < t.value;
   return ok ? "✓" : "✗";
 }
 
+const target = (key: Key | HostKey): { op: string; value: number } =>
+  key in HOST_TARGETS ? HOST_TARGETS[key as HostKey] : TARGETS[key as Key];
+
 export function formatTable(report: Record<string, unknown>): string {
-  const r = report as Record<Key, number | null> & {
+  const r = report as Record<Key | HostKey, number | null> & {
     seconds: Record<string, number[]>;
     mb_per_s: Record<string, number | null>;
     compression_transport: Record<string, string | null>;
     rss_by_size_mib: { size_mib: number; rss_mb: number }[];
-    sizes_mib: { lab: number | null; xhost: number | null };
+    sizes_mib: { host: number | null; lab: number | null; xhost: number | null };
     notes: string[];
     errors: string[];
     statistic: string;
@@ -129,7 +142,8 @@ export function formatTable(report: Record<string, unknown>): string {
     return Number.isFinite(m) ? `${m.toFixed(2)} s` : "–";
   };
   const rate = (k: string): string => `${r.mb_per_s[k] ?? "–"} MB/s`;
-  const rows: [Key, string][] = [
+  const rows: [Key | HostKey, string][] = [
+    ...hostRows(report),
     [
       "dense_ratio",
       `engine ${s("engine_dense")} (${rate("engine_dense")}, ${r.compression_transport["dense"] ?? "–"}) / dd ${s("dd_lv_to_lv")} (${rate("dd_lv_to_lv")})`,
@@ -152,14 +166,14 @@ export function formatTable(report: Record<string, unknown>): string {
     ],
   ];
   const lines = [
-    `engine ${r.engine}; sizes: lab ${r.sizes_mib.lab ?? "–"} MiB, cross-host ${r.sizes_mib.xhost ?? "–"} MiB; ${r.statistic}`,
+    `engine ${r.engine}; sizes: host ${r.sizes_mib.host ?? "–"} MiB, lab ${r.sizes_mib.lab ?? "–"} MiB, cross-host ${r.sizes_mib.xhost ?? "–"} MiB; ${r.statistic}`,
     "",
-    `${"metric".padEnd(20)} ${"value".padStart(8)}  ${"target".padEnd(7)} ok  detail`,
+    `${"metric".padEnd(25)} ${"value".padStart(8)}  ${"target".padEnd(7)} ok  detail`,
   ];
   for (const [key, detail] of rows) {
-    const t = TARGETS[key];
+    const t = target(key);
     lines.push(
-      `${key.padEnd(20)} ${String(r[key] ?? "–").padStart(8)}  ${`${t.op} ${t.value}`.padEnd(7)} ${meets(key, r[key])}   ${detail}`,
+      `${key.padEnd(25)} ${String(r[key] ?? "–").padStart(8)}  ${`${t.op} ${t.value}`.padEnd(7)} ${meets(key, r[key])}   ${detail}`,
     );
   }
   return [...lines, ...r.notes.map((n) => `note: ${n}`), ...r.errors.map((e) => `FAILED ${e}`)].join("\n");
