@@ -5,7 +5,12 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   // The lab tier (test/lab/*.lab.test.ts) needs the UML lab: `npm run test:lab`. The browser tier
   // (test/browser/*.browser.test.ts) has its own run and config: `npm run test:browser`.
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/lab/", "<rootDir>/test/browser/"],
+  testPathIgnorePatterns: [
+    "/node_modules/",
+    "<rootDir>/test/lab/",
+    "<rootDir>/test/browser/",
+    "<rootDir>/test/reliability/",
+  ],
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
