@@ -16,8 +16,9 @@ export interface ServiceProcess {
 
 export function startProcess(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; readyLine?: RegExp } = {},
+  opts: { env?: NodeJS.ProcessEnv; readyLine?: RegExp; readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
+  const readyMs = opts.readyTimeoutMs ?? 60_000;
   const child = spawn(TSX, [path.join(ROOT, "main/index.ts"), ...args], {
     cwd: ROOT,
     env: { ...process.env, VMS_LOG_LEVEL: process.env["VMS_LOG_LEVEL"] ?? "info", ...opts.env },
@@ -52,19 +53,23 @@ export function startProcess(
   };
   return new Promise((resolve, reject) => {
     const ready = opts.readyLine ?? /started|listening/i;
+    const timer = setTimeout(() => {
+      // Nobody gets a handle on a process that never became ready: end it here, or it lives on
+      // (holding its SSH connections and ports) after the test that started it has failed.
+      void proc.kill();
+      reject(new Error(`process ${args.join(" ")} not ready after ${readyMs / 1000} s:\n${out}`));
+    }, readyMs);
+    timer.unref();
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       if (ready.test(out)) {
+        clearTimeout(timer);
         resolve(proc);
       }
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`process ${args.join(" ")} exited with ${code}:\n${out}`)));
-    setTimeout(
-      () => reject(new Error(`process ${args.join(" ")} not ready after 60 s:\n${out}`)),
-      60_000,
-    ).unref();
   });
 }
 

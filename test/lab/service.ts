@@ -85,7 +85,12 @@ export async function startLabService(lab: Lab, extra = ""): Promise<LabService>
   const port = await freePort();
   const conf = path.join(stateDir, "cinder.conf");
   fs.writeFileSync(conf, labConfig(lab, stateDir, port, extra));
-  const proc = await startProcess(["all", "--config", conf], { readyLine: /listening on http/ });
+  // Four backends each open SSH to a UML host and read its VGs before the API listens: about
+  // 10 s per backend at a load of 9 on this machine's two CPUs, over a minute in all.
+  const proc = await startProcess(["all", "--config", conf], {
+    readyLine: /listening on http/,
+    readyTimeoutMs: 180_000,
+  });
   const endpoint = `http://127.0.0.1:${port}/v3`;
   try {
     await prepare(endpoint);
