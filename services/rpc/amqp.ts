@@ -20,6 +20,7 @@ import {
   ServiceError,
 } from "../../common/errors";
 import type { Logger } from "../../common/logger";
+import { outgoingContext, runAsSender, type WireContext } from "./context";
 import type { Bus, CallOptions, Envelope, Reply, RpcArgs, RpcHandlers } from "./types";
 import { DEFAULT_CALL_TIMEOUT_MS } from "./types";
 
@@ -175,7 +176,8 @@ export class AmqpBus implements Bus {
   }
 
   async cast(topic: string, method: string, args: RpcArgs): Promise<void> {
-    await this.publish(topic, { method, args }, {}, Date.now() + this.opts.connectWaitMs);
+    const envelope = { method, args, context: outgoingContext() };
+    await this.publish(topic, envelope, {}, Date.now() + this.opts.connectWaitMs);
   }
 
   call<T>(topic: string, method: string, args: RpcArgs, opts: CallOptions = {}): Promise<T> {
@@ -210,7 +212,8 @@ export class AmqpBus implements Bus {
         },
       };
       const waitUntil = Math.min(deadline, Date.now() + this.opts.connectWaitMs);
-      this.publish(topic, { method, args }, { replyTo: REPLY_TO, correlationId }, waitUntil, send).catch(
+      const envelope = { method, args, context: outgoingContext() };
+      this.publish(topic, envelope, { replyTo: REPLY_TO, correlationId }, waitUntil, send).catch(
         (e: unknown) => this.pending.get(correlationId)?.settle(coerceError(e)),
       );
     });
@@ -439,9 +442,20 @@ export class AmqpBus implements Bus {
     return link.dead;
   }
 
-  private async handle(link: Link, topic: string, handlers: RpcHandlers, msg: ConsumeMessage): Promise<void> {
-    const replyTo = nonEmptyString(msg.properties.replyTo);
+  /** Handles one delivery under the request ids its sender worked under (context.ts). */
+  private handle(link: Link, topic: string, handlers: RpcHandlers, msg: ConsumeMessage): Promise<void> {
     const envelope = parseEnvelope(msg.content);
+    return runAsSender(envelope?.context, () => this.handleEnvelope(link, topic, handlers, msg, envelope));
+  }
+
+  private async handleEnvelope(
+    link: Link,
+    topic: string,
+    handlers: RpcHandlers,
+    msg: ConsumeMessage,
+    envelope: Envelope | undefined,
+  ): Promise<void> {
+    const replyTo = nonEmptyString(msg.properties.replyTo);
     const method = envelope?.method;
     const handler =
       envelope && Object.hasOwn(handlers, envelope.method) ? handlers[envelope.method] : undefined;
@@ -579,7 +593,10 @@ function parseEnvelope(content: Buffer): Envelope | undefined {
   const v = parseJson(content);
   const args = v?.["args"];
   const valid = typeof v?.["method"] === "string" && typeof args === "object" && args !== null;
-  return valid ? { method: String(v["method"]), args: args as RpcArgs } : undefined;
+  // The context is checked where it is used (runAsSender); a malformed one only loses the ids.
+  return valid
+    ? { method: String(v["method"]), args: args as RpcArgs, context: v["context"] as WireContext }
+    : undefined;
 }
 
 function parseReply(content: Buffer): Reply {

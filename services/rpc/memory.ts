@@ -1,5 +1,6 @@
 import { coerceError, RpcRemoteError, RpcTimeout, ServiceError } from "../../common/errors";
 import type { Logger } from "../../common/logger";
+import { outgoingContext, runAsSender } from "./context";
 import type { Bus, CallOptions, Envelope, Reply, RpcArgs, RpcHandlers } from "./types";
 import { DEFAULT_CALL_TIMEOUT_MS } from "./types";
 
@@ -119,12 +120,13 @@ export class MemoryBus implements Bus {
         });
       }
     };
-    const done = run();
+    // Under the sender's ids, not those of whoever is delivering (a cast's caller, or serve()).
+    const done = runAsSender(p.envelope.context, run);
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done));
   }
 }
 
 function wire(method: string, args: RpcArgs): Envelope {
-  return JSON.parse(JSON.stringify({ method, args })) as Envelope;
+  return JSON.parse(JSON.stringify({ method, args, context: outgoingContext() })) as Envelope;
 }

@@ -7,7 +7,12 @@
  * long work therefore resolve as soon as they have recorded in the database what they will do
  * (for example a compare-and-swap to `migrating`), and carry on in the background; a crash before
  * that point redelivers the message, a crash after it is picked up by recovery from the database.
+ *
+ * Request ids: both buses send the sender's ids with each cast and call and run the handler under
+ * them (context.ts), so the work a request causes logs its id in every process.
  */
+import type { WireContext } from "./context";
+
 export type RpcArgs = Record<string, unknown>;
 
 /** Handles one method; the resolved value is the reply of a `call` (ignored for a `cast`). */
@@ -50,6 +55,8 @@ export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 export interface Envelope {
   method: string;
   args: RpcArgs;
+  /** The sender's request ids (context.ts); absent when it worked outside any request. */
+  context?: WireContext;
 }
 
 /** The wire form of a reply. */
