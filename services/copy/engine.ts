@@ -20,7 +20,13 @@ import {
   resumableDigests,
   type Segment,
 } from "./plan";
-import { copySegment, type SegmentContext, type SegmentDigests, type SegmentMeter } from "./segment";
+import {
+  readBackSegment,
+  type SegmentContext,
+  type SegmentDigests,
+  type SegmentMeter,
+  writeSegment,
+} from "./segment";
 import type { Compression, CopyRequest, CopyResult, Transport, VolumeCopier } from "./types";
 
 /** How often progress is reported and the bandwidth limit read again. */
@@ -87,10 +93,6 @@ export class CopyEngine implements VolumeCopier {
   private async prepare(req: CopyRequest, signal: AbortSignal): Promise<Setup> {
     const blockBytes = parseBlockSize(req.blockSize);
     const plan = planSegments(req.sizeBytes, blockBytes, this.deps.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
-    const kept = resumableDigests(req.resumeFrom, plan, req.sizeBytes);
-    if (req.resumeFrom && req.resumeFrom.offset > 0 && !kept) {
-      this.logger.warn({ offset: req.resumeFrom.offset }, "checkpoint does not fit this copy; starting over");
-    }
     // A size that is not whole blocks goes as one buffered segment: no O_DIRECT for a short block.
     const fallback = req.sizeBytes % blockBytes !== 0;
     const src = this.deps.runners.get(req.source.runner);
@@ -152,6 +154,10 @@ export class CopyEngine implements VolumeCopier {
         this.logger.warn({ err, from: src.where, to: dst.where }, note);
       }
     }
+    const kept = resumableDigests(req.resumeFrom, plan, req.sizeBytes);
+    if (req.resumeFrom && req.resumeFrom.offset > 0 && !kept) {
+      this.logger.warn({ offset: req.resumeFrom.offset }, "checkpoint does not fit this copy; starting over");
+    }
     return { plan, kept: kept ?? [], comp, transport, note, ctx, session };
   }
 
@@ -209,29 +215,42 @@ export class CopyEngine implements VolumeCopier {
         }
       }));
     const queue: Segment[] = plan.slice(kept.length);
+    let failure: unknown = null;
+    const fail = (err: unknown): void => {
+      // The first failure stops the others; their own (abort) errors are not the story.
+      failure ??= err;
+      controller.abort();
+    };
+    // Each worker copies its next segment while the read-back of its previous one runs (at most one
+    // behind), so verifying costs the overlap, not a second pass after each segment. A read-back
+    // failure aborts the copy at once rather than when its worker next looks.
     const worker = async (): Promise<void> => {
+      let behind: Promise<void> = Promise.resolve();
       for (let seg = queue.shift(); seg && !signal.aborted; seg = queue.shift()) {
         const meter: SegmentMeter = { wire: 0, written: 0 };
         inflight.set(seg.index, meter);
         const segStarted = Date.now();
-        const digests = await copySegment(ctx, seg, meter, signal);
+        const written = await writeSegment(ctx, seg, meter, signal);
         inflight.delete(seg.index);
         this.logger.debug({ segment: seg.index, ms: Date.now() - segStarted }, "segment copied");
         totals.done += seg.length;
         totals.wire += meter.wire;
         totals.volume += seg.length;
-        results[seg.index] = digests;
-        await advance();
+        // The previous read-back ran beside this segment's copy; wait for it before starting this
+        // one's, so a worker is never more than one read-back behind.
+        await behind;
+        const done = seg;
+        behind = (async () => {
+          results[done.index] = await readBackSegment(ctx, done, written, signal);
+          await advance();
+        })();
+        behind.catch(fail);
       }
+      await behind;
     };
-    let failure: unknown = null;
     try {
       const workers = Array.from({ length: Math.max(1, this.deps.parallel ?? 2) }, () =>
-        worker().catch((err: unknown) => {
-          // The first failure stops the others; their own (abort) errors are not the story.
-          failure ??= err;
-          controller.abort();
-        }),
+        worker().catch(fail),
       );
       await Promise.all(workers);
     } finally {

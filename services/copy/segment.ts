@@ -46,12 +46,23 @@ export interface SegmentDigests {
   dest: string;
 }
 
-export async function copySegment(
+/** A segment's digests once its writer exited 0: both sides agreed on the bytes that went through. */
+export interface WrittenSegment {
+  source: string;
+  streamed: string;
+}
+
+/**
+ * Writes one segment (reader and writer on their hosts) and checks the two stream digests and the
+ * byte count. The read-back, when asked, is `readBackSegment`, which the engine overlaps with the
+ * next segment's copy.
+ */
+export async function writeSegment(
   ctx: SegmentContext,
   seg: Segment,
   meter: SegmentMeter,
   signal: AbortSignal,
-): Promise<SegmentDigests> {
+): Promise<WrittenSegment> {
   const io = { blockBytes: ctx.blockBytes, offset: seg.offset, length: seg.length };
   const out = { ...io, ...ctx.dest };
   const opts = { signal, timeoutMs: SEGMENT_TIMEOUT_MS };
@@ -59,7 +70,7 @@ export async function copySegment(
   const reader =
     ctx.direct || ctx.local ? null : ctx.src.spawn(readArgv({ ...io, ...ctx.source }, ctx.comp), opts);
   const writerLog = watchWriter(writer, (n) => (meter.written = n));
-  const where = `segment ${seg.index} (bytes ${seg.offset}–${seg.offset + seg.length})`;
+  const where = describeSegment(seg);
 
   let results: [CommandResult | null, CommandResult];
   try {
@@ -104,18 +115,32 @@ export async function copySegment(
     throw new VolumeMigrationFailed(`${where}: source digest ${source}, destination received ${streamed}`);
   }
   await ctx.hooks?.afterSegmentWritten?.({ index: seg.index, offset: seg.offset, length: seg.length });
+  return { source, streamed };
+}
+
+/** The digests a segment is recorded with: the stream's, or the destination's disk read back. */
+export async function readBackSegment(
+  ctx: SegmentContext,
+  seg: Segment,
+  written: WrittenSegment,
+  signal: AbortSignal,
+): Promise<SegmentDigests> {
   if (ctx.verify === "stream") {
-    return { source, dest: streamed };
+    return { source: written.source, dest: written.streamed };
   }
-  const rb = await ctx.dst.run(readbackArgv(out), opts);
+  const out = { blockBytes: ctx.blockBytes, offset: seg.offset, length: seg.length, ...ctx.dest };
+  const rb = await ctx.dst.run(readbackArgv(out), { signal, timeoutMs: SEGMENT_TIMEOUT_MS });
   const onDisk = parseDigests(rb.stdout).get("readback");
-  if (onDisk !== source) {
+  if (onDisk !== written.source) {
     throw new VolumeMigrationFailed(
-      `${where}: source digest ${source}, destination reads back ${onDisk ?? "nothing"}`,
+      `${describeSegment(seg)}: source digest ${written.source}, destination reads back ${onDisk ?? "nothing"}`,
     );
   }
-  return { source, dest: onDisk };
+  return { source: written.source, dest: onDisk };
 }
+
+const describeSegment = (seg: Segment): string =>
+  `segment ${seg.index} (bytes ${seg.offset}–${seg.offset + seg.length})`;
 
 /**
  * Reads the writer's stdout (dd's status=progress and final counts, lines ending in \r or \n):

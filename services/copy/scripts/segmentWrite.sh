@@ -14,8 +14,9 @@
 #              local   read here, the source being on this same host; then $9 SRC $10 SRCDIRECT
 # Prints dd's progress (status=progress, every second, and its final count) on stdout, and
 # `vms-sha256 dst <hex>` (the digest of the bytes written) on stderr; in local mode also the
-# reader's `vms-sha256 src <hex>`. dd's progress also makes a writer whose consumer is gone die
-# of SIGPIPE within a second. conv=fdatasync: "dd exited 0" means the segment is on stable
+# reader's `vms-sha256 src <hex>` (uncompressed, that is one pipe on one host, hashed once: a
+# second hash of the bytes that pipe carries would prove nothing more and costs a core). dd's
+# progress also makes a writer whose consumer is gone die of SIGPIPE within a second. conv=fdatasync: "dd exited 0" means the segment is on stable
 # storage, O_DIRECT or not (O_DIRECT alone does not flush a volatile device cache).
 set -o pipefail
 dst=$1 bs=$2 off=$3 len=$4 direct=$5 sparse=$6 comp=$7 mode=$8
@@ -42,7 +43,13 @@ source "$(dirname "$0")/lib/fetch.sh"
 case $mode in
   relay) sum=$(sink) ;;
   # The source is on this host too (another LV, another file): read it here, no network at all.
-  local) sum=$(src=$9 direct=${10}; read_segment | sink) ;;
+  local)
+    if [ "$comp" = none ]; then
+      sum=$(src=$9 direct=${10}; { read_plain | tee /dev/fd/4 | write_segment; } 4>&1 | sha256) || exit
+      printf 'vms-sha256 src %s\n' "${sum%% *}" >&2
+    else
+      sum=$(src=$9 direct=${10}; read_segment | sink)
+    fi ;;
   direct) sum=$(fetch "read $off $len" | sink) ;;
   *) echo "vms-copy: unknown mode $mode" >&2; exit 2 ;;
 esac || exit

@@ -6,17 +6,23 @@
 # Sourced, not run: the script that sources it sets src bs off len direct comp (hence SC2154
 # below) and scripts.ts puts this text in place of the `source` line. Every line ends in a
 # terminator, because forcedRead.sh is sent joined into one line.
-read_segment() {
-  local iflag=skip_bytes,count_bytes sum;
+# read_plain: the segment's bytes to stdout, neither hashed nor compressed.
+read_plain() {
+  local iflag=skip_bytes,count_bytes;
   # shellcheck disable=SC2154 # direct is set by the sourcing script
   [ "$direct" = 1 ] && iflag=$iflag,direct;
+  # shellcheck disable=SC2154 # src, bs, off and len are set by the sourcing script
+  dd if="$src" bs="$bs" skip="$off" count="$len" iflag=$iflag status=none;
+};
+read_segment() {
+  local sum;
   exec 3>&1;
-  # shellcheck disable=SC2154 # comp, src, bs, off and len are set by the sourcing script
+  # shellcheck disable=SC2154 # comp is set by the sourcing script
   case $comp in
-    none) sum=$( { dd if="$src" bs="$bs" skip="$off" count="$len" iflag=$iflag status=none | tee /dev/fd/4 >&3; } 4>&1 | sha256 ) ;;
-    lz4) sum=$( { dd if="$src" bs="$bs" skip="$off" count="$len" iflag=$iflag status=none | tee /dev/fd/4 | lz4 -1 -q -c >&3; } 4>&1 | sha256 ) ;;
-    zstd) sum=$( { dd if="$src" bs="$bs" skip="$off" count="$len" iflag=$iflag status=none | tee /dev/fd/4 | zstd -1 -T0 -q -c >&3; } 4>&1 | sha256 ) ;;
-    gzip) sum=$( { dd if="$src" bs="$bs" skip="$off" count="$len" iflag=$iflag status=none | tee /dev/fd/4 | gzip -1 -c >&3; } 4>&1 | sha256 ) ;;
+    none) sum=$( { read_plain | tee /dev/fd/4 >&3; } 4>&1 | sha256 ) ;;
+    lz4) sum=$( { read_plain | tee /dev/fd/4 | lz4 -1 -q -c >&3; } 4>&1 | sha256 ) ;;
+    zstd) sum=$( { read_plain | tee /dev/fd/4 | zstd -1 -T0 -q -c >&3; } 4>&1 | sha256 ) ;;
+    gzip) sum=$( { read_plain | tee /dev/fd/4 | gzip -1 -c >&3; } 4>&1 | sha256 ) ;;
     *) echo "vms-copy: unknown compression $comp" >&2; return 2 ;;
   esac || return;
   printf 'vms-sha256 src %s\n' "${sum%% *}" >&2;
