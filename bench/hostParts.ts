@@ -153,7 +153,8 @@ function copy(
   return runEngineCopy(
     ctx.engine,
     {
-      source: { ...ep, path: src },
+      // Raw-file volumes map their data (RawFileDriver.copyEndpoint): dense or sparse alike.
+      source: { ...ep, path: src, mapsData: true },
       dest: { ...ep, path: dst },
       sizeBytes: bytes,
       blockSize: "4M",

@@ -38,6 +38,11 @@ export interface CopyEndpoint {
   /** The target reads zeros where nothing was written, so zero blocks may be skipped (conv=sparse). */
   sparseTarget: boolean;
   /**
+   * A file whose holes lseek(SEEK_DATA/SEEK_HOLE) reports: a copy from it may read only its data
+   * ranges (block devices answer EINVAL, so LVs leave this unset). @defaultValue false
+   */
+  mapsData?: boolean;
+  /**
    * The address other storage hosts use to reach this one for host-to-host copies, when it is not
    * the runner's SSH host (a storage network). @defaultValue the SSH runner's host
    */

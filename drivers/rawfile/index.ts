@@ -126,6 +126,8 @@ export class RawFileDriver implements VolumeDriver {
       directIo: false,
       // A freshly truncated file reads zeros everywhere, so zero blocks need not be written.
       sparseTarget: true,
+      // Volumes are sparse files: a copy reads their data ranges only.
+      mapsData: true,
     };
   }
 

@@ -10,7 +10,8 @@ import type { CopyEndpoint } from "../../drivers/types";
 import { bash, PROBE_SCRIPT, SAMPLE_SCRIPT } from "./scripts";
 import type { Compression, CopyRequest, Transport } from "./types";
 
-const TOOLS = ["lz4", "zstd", "gzip", "ssh", "flock"] as const;
+/** perl maps a file's data ranges for the extents format (scripts/lib/extents.sh). */
+const TOOLS = ["lz4", "zstd", "gzip", "ssh", "flock", "perl"] as const;
 /** Fastest first: lz4 compresses ~2x faster than zstd -1 here, gzip -1 is 5–10x slower (peers.md §2.3). */
 const AUTO_ORDER: readonly Compression[] = ["lz4", "zstd"];
 
@@ -138,6 +139,27 @@ export function directBlocker(req: CopyRequest, dstTools: ReadonlySet<string>): 
     return `the source path ${JSON.stringify(source.path)} cannot go into a forced command`;
   }
   return null;
+}
+
+export const EXTENTS_GO_BY_RELAY = "the source is sparse: its data ranges go by relay";
+
+/**
+ * Whether a copy may move only the source's data ranges (scripts/lib/extents.sh): the source maps
+ * its data (a file), the destination reads zeros where nothing is written, and both hosts have
+ * perl. Not when the direct transport is asked for by name (its forced command reads bytes only).
+ */
+export function useExtents(
+  req: CopyRequest,
+  srcTools: ReadonlySet<string>,
+  dstTools: ReadonlySet<string>,
+): boolean {
+  return (
+    req.source.mapsData === true &&
+    req.dest.sparseTarget &&
+    req.transport !== "direct" &&
+    srcTools.has("perl") &&
+    dstTools.has("perl")
+  );
 }
 
 export function chooseTransport(req: CopyRequest, blocker: string | null): Transport {

@@ -5,8 +5,10 @@ import {
   chooseCompression,
   chooseTransport,
   directBlocker,
+  EXTENTS_GO_BY_RELAY,
   sameHost,
   ToolProbe,
+  useExtents,
   worthCompressing,
 } from "./choose";
 import { type DirectSession, openDirect } from "./direct";
@@ -15,6 +17,9 @@ import {
   checkpointOf,
   combineDigests,
   DEFAULT_SEGMENT_BYTES,
+  type DigestScheme,
+  EXTENT_CHUNK_BYTES,
+  extentsScheme,
   parseBlockSize,
   planSegments,
   resumableDigests,
@@ -114,6 +119,7 @@ export class CopyEngine implements VolumeCopier {
       source: { path: req.source.path, directIo: req.source.directIo && !fallback },
       dest: { path: req.dest.path, directIo: req.dest.directIo && !fallback, sparse: req.dest.sparseTarget },
       blockBytes,
+      extentChunk: null,
       comp,
       direct: null,
       // One host: the copy runs there, unless a limit needs this process to pace the bytes.
@@ -124,7 +130,8 @@ export class CopyEngine implements VolumeCopier {
       expansion: () => 1,
       hooks: req.hooks,
     };
-    const blocker = directBlocker(req, dstTools);
+    const extents = useExtents(req, srcTools, dstTools);
+    const blocker = directBlocker(req, dstTools) ?? (extents ? EXTENTS_GO_BY_RELAY : null);
     let transport: Transport = chooseTransport(req, blocker);
     let note =
       transport === "relay" && req.transport !== "relay" && !ctx.local ? (blocker ?? undefined) : undefined;
@@ -154,11 +161,13 @@ export class CopyEngine implements VolumeCopier {
         this.logger.warn({ err, from: src.where, to: dst.where }, note);
       }
     }
-    const kept = resumableDigests(req.resumeFrom, plan, req.sizeBytes);
+    ctx.extentChunk = extents && transport !== "direct" ? EXTENT_CHUNK_BYTES : null;
+    const scheme = ctx.extentChunk === null ? "sha256" : extentsScheme(ctx.extentChunk);
+    const kept = resumableDigests(req.resumeFrom, plan, req.sizeBytes, scheme);
     if (req.resumeFrom && req.resumeFrom.offset > 0 && !kept) {
       this.logger.warn({ offset: req.resumeFrom.offset }, "checkpoint does not fit this copy; starting over");
     }
-    return { plan, kept: kept ?? [], comp, transport, note, ctx, session };
+    return { plan, kept: kept ?? [], scheme, comp, transport, note, ctx, session };
   }
 
   private async run(
@@ -211,7 +220,7 @@ export class CopyEngine implements VolumeCopier {
         }
         if (checkpointed > before) {
           const digests = results.slice(0, checkpointed).map((r) => r!.source);
-          await req.onCheckpoint?.(checkpointOf(plan, req.sizeBytes, digests));
+          await req.onCheckpoint?.(checkpointOf(plan, req.sizeBytes, digests, s.scheme));
         }
       }));
     const queue: Segment[] = plan.slice(kept.length);
@@ -282,6 +291,7 @@ interface Setup {
   plan: Segment[];
   /** Digests of the segments a checkpoint already covers. */
   kept: string[];
+  scheme: DigestScheme;
   comp: Compression;
   transport: Transport;
   note: string | undefined;

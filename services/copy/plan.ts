@@ -59,6 +59,18 @@ export function planSegments(sizeBytes: number, blockBytes: number, segmentBytes
   return out;
 }
 
+/**
+ * How a segment's digest is made: `sha256` of its bytes, or `extents-<chunk>`: sha256 of the
+ * records scripts/lib/extents.sh makes of it (data chunks that are not all zeros, then an end
+ * record), so holes cost nothing on either side. Both sides of a copy use the same scheme.
+ */
+export type DigestScheme = "sha256" | `extents-${number}`;
+
+/** Chunk of the extents scheme: the granularity at which zeros are left out (and data is read). */
+export const EXTENT_CHUNK_BYTES = MiB;
+
+export const extentsScheme = (chunk: number): DigestScheme => `extents-${chunk}`;
+
 /** The engine's checkpoint state: the digest of every segment below `offset`, in order. */
 export interface SegmentState {
   v: 1;
@@ -66,6 +78,8 @@ export interface SegmentState {
   sizeBytes: number;
   /** One digest per done segment: source and destination agreed on it, so one suffices. */
   digests: string[];
+  /** Absent in checkpoints of plain copies (and of versions before the extents scheme). */
+  scheme?: DigestScheme;
 }
 
 /**
@@ -76,6 +90,7 @@ export function resumableDigests(
   cp: CopyCheckpoint | undefined,
   plan: Segment[],
   sizeBytes: number,
+  scheme: DigestScheme = "sha256",
 ): string[] | null {
   if (!cp || cp.offset <= 0) {
     return null;
@@ -86,6 +101,7 @@ export function resumableDigests(
     s.v !== 1 ||
     s.sizeBytes !== sizeBytes ||
     s.segmentBytes !== plan[0]?.length ||
+    (s.scheme ?? "sha256") !== scheme ||
     !Array.isArray(s.digests) ||
     !s.digests.every((d) => typeof d === "string" && /^[0-9a-f]{64}$/.test(d))
   ) {
@@ -102,15 +118,26 @@ export function resumableDigests(
   return s.digests;
 }
 
-export function checkpointOf(plan: Segment[], sizeBytes: number, digests: string[]): CopyCheckpoint {
+export function checkpointOf(
+  plan: Segment[],
+  sizeBytes: number,
+  digests: string[],
+  scheme: DigestScheme = "sha256",
+): CopyCheckpoint {
   const last = plan[digests.length - 1]!;
-  const state: SegmentState = { v: 1, segmentBytes: plan[0]!.length, sizeBytes, digests: [...digests] };
+  const state: SegmentState = {
+    v: 1,
+    segmentBytes: plan[0]!.length,
+    sizeBytes,
+    digests: [...digests],
+    ...(scheme === "sha256" ? {} : { scheme }),
+  };
   return { offset: last.offset + last.length, state };
 }
 
 /**
  * The whole volume's checksum: sha256 over the concatenated 32-byte sha256 digests of its
- * segments, in order. Each side's value is built from digests computed on that side's host, it
+ * segments (of their bytes, or of their extents records: see DigestScheme), in order. Each side's value is built from digests computed on that side's host, it
  * covers every byte once, and it survives a resume (the done segments' digests are in the
  * checkpoint). It is not `sha256sum` of the volume; a one-segment copy hashes that one digest.
  */

@@ -56,7 +56,7 @@ function oneLine(script: string): string {
   return line;
 }
 
-/** Relay reader: `bash -c READ_SCRIPT read SRC BS OFF LEN DIRECT COMP`. */
+/** Relay reader: `bash -c READ_SCRIPT read SRC BS OFF LEN DIRECT COMP [FMT CHUNK]`. */
 export const READ_SCRIPT = load("segmentRead.sh");
 
 /**
@@ -72,11 +72,12 @@ export const PROBE_DIRECT_SCRIPT = load("probeDirect.sh");
 
 /**
  * Writer on the destination host: `bash -c WRITE_SCRIPT write DST BS OFF LEN DIRECT SPARSE COMP
- * MODE [KEY KH HKA PORT USER ADDR | SRC SRCDIRECT]`; MODE is relay, direct or local.
+ * MODE [KEY KH HKA PORT USER ADDR | SRC SRCDIRECT [CHUNK]]`; MODE is relay, direct or local,
+ * SPARSE 0, 1 or extents.
  */
 export const WRITE_SCRIPT = load("segmentWrite.sh");
 
-/** `bash -c READBACK_SCRIPT readback DST BS OFF LEN DIRECT`: the digest of what is on disk now. */
+/** `bash -c READBACK_SCRIPT readback DST BS OFF LEN DIRECT [FMT CHUNK]`: the digest of what is on disk now. */
 export const READBACK_SCRIPT = load("segmentReadback.sh");
 
 /** `bash -c SAMPLE_SCRIPT sample SRC COMP DIRECT OFF...`: bytes COMP makes of 1 MiB at each OFF. */
@@ -113,10 +114,24 @@ export interface SegmentIo {
   offset: number;
   length: number;
   directIo: boolean;
+  /** The extents format's chunk size (scripts/lib/extents.sh), or null for the segment's bytes. */
+  extentChunk: number | null;
 }
 
+const format = (s: SegmentIo): string[] => (s.extentChunk === null ? [] : ["extents", String(s.extentChunk)]);
+
 export function readArgv(s: SegmentIo, comp: Compression): string[] {
-  return bash(READ_SCRIPT, "read", s.path, s.blockBytes, s.offset, s.length, flag(s.directIo), comp);
+  return bash(
+    READ_SCRIPT,
+    "read",
+    s.path,
+    s.blockBytes,
+    s.offset,
+    s.length,
+    flag(s.directIo),
+    comp,
+    ...format(s),
+  );
 }
 
 /** The endpoint a direct writer reads from; the key and known_hosts live in the copy's key dir. */
@@ -135,9 +150,11 @@ export function writeArgv(
   /** The source, when it is on the destination's host: the writer reads it itself. */
   local: { path: string; directIo: boolean } | null = null,
 ): string[] {
-  const base = [s.path, s.blockBytes, s.offset, s.length, flag(s.directIo), flag(s.sparse), comp];
+  const sparse = s.extentChunk === null ? flag(s.sparse) : "extents";
+  const base = [s.path, s.blockBytes, s.offset, s.length, flag(s.directIo), sparse, comp];
   if (local) {
-    return bash(WRITE_SCRIPT, "write", ...base, "local", local.path, flag(local.directIo));
+    const chunk = s.extentChunk === null ? [] : [s.extentChunk];
+    return bash(WRITE_SCRIPT, "write", ...base, "local", local.path, flag(local.directIo), ...chunk);
   }
   if (!direct) {
     return bash(WRITE_SCRIPT, "write", ...base, "relay");
@@ -171,7 +188,16 @@ export function probeDirectArgv(d: DirectSource): string[] {
 }
 
 export function readbackArgv(s: SegmentIo): string[] {
-  return bash(READBACK_SCRIPT, "readback", s.path, s.blockBytes, s.offset, s.length, flag(s.directIo));
+  return bash(
+    READBACK_SCRIPT,
+    "readback",
+    s.path,
+    s.blockBytes,
+    s.offset,
+    s.length,
+    flag(s.directIo),
+    ...format(s),
+  );
 }
 
 export function forcedCommandArgv(

@@ -24,6 +24,12 @@ export interface SegmentContext {
   source: { path: string; directIo: boolean };
   dest: { path: string; directIo: boolean; sparse: boolean };
   blockBytes: number;
+  /**
+   * The extents format's chunk (only data ranges read, zero chunks neither sent nor written), or
+   * null: every byte travels. Set only for a source that maps its data onto a destination that
+   * reads zeros, both hosts having perl, and not for the direct transport.
+   */
+  extentChunk: number | null;
   comp: Compression;
   direct: DirectSource | null;
   /** Source and destination on one host: one command there does the whole segment. */
@@ -63,7 +69,12 @@ export async function writeSegment(
   meter: SegmentMeter,
   signal: AbortSignal,
 ): Promise<WrittenSegment> {
-  const io = { blockBytes: ctx.blockBytes, offset: seg.offset, length: seg.length };
+  const io = {
+    blockBytes: ctx.blockBytes,
+    offset: seg.offset,
+    length: seg.length,
+    extentChunk: ctx.extentChunk,
+  };
   const out = { ...io, ...ctx.dest };
   const opts = { signal, timeoutMs: SEGMENT_TIMEOUT_MS };
   const writer = ctx.dst.spawn(writeArgv(out, ctx.comp, ctx.direct, ctx.local ? ctx.source : null), opts);
@@ -128,7 +139,13 @@ export async function readBackSegment(
   if (ctx.verify === "stream") {
     return { source: written.source, dest: written.streamed };
   }
-  const out = { blockBytes: ctx.blockBytes, offset: seg.offset, length: seg.length, ...ctx.dest };
+  const out = {
+    blockBytes: ctx.blockBytes,
+    offset: seg.offset,
+    length: seg.length,
+    extentChunk: ctx.extentChunk,
+    ...ctx.dest,
+  };
   const rb = await ctx.dst.run(readbackArgv(out), { signal, timeoutMs: SEGMENT_TIMEOUT_MS });
   const onDisk = parseDigests(rb.stdout).get("readback");
   if (onDisk !== written.source) {

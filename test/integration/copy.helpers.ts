@@ -68,6 +68,33 @@ export function segmentedSha256(file: string, size: number, segment: number): st
   return combineDigests(digests);
 }
 
+/**
+ * The engine's checksum of a copy in the extents format (scripts/lib/extents.sh), computed here
+ * from the file's bytes: per segment, sha256 over `w OFF LEN\n<bytes>` for every chunk that is
+ * not all zeros, then `e SEGOFF SEGLEN\n`; sha256 over those digests.
+ */
+export function extentsSha256(file: string, size: number, segment: number, chunk: number): string {
+  const fd = fs.openSync(file, "r");
+  const digests: string[] = [];
+  try {
+    for (let off = 0; off < size; off += segment) {
+      const len = Math.min(segment, size - off);
+      const h = createHash("sha256");
+      for (let q = off; q < off + len; q += chunk) {
+        const buf = Buffer.alloc(Math.min(chunk, off + len - q));
+        fs.readSync(fd, buf, 0, buf.length, q);
+        if (!buf.equals(Buffer.alloc(buf.length))) {
+          h.update(`w ${q} ${buf.length}\n`).update(buf);
+        }
+      }
+      digests.push(h.update(`e ${off} ${len}\n`).digest("hex"));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return combineDigests(digests);
+}
+
 export function endpoint(runner: RunnerSpec, file: string, size: number, directIo: boolean): CopyEndpoint {
   return { runner, path: file, sizeBytes: size, directIo, sparseTarget: false };
 }

@@ -7,10 +7,13 @@
 #   $4 LEN     bytes in the segment
 #   $5 DIRECT  1: read with O_DIRECT
 #   $6 COMP    none|lz4|zstd|gzip
+#   $7 FMT     raw (default): the segment's bytes; extents: its records (lib/extents.sh)
+#   $8 CHUNK   with extents: the chunk size of the records
 # Prints the segment on stdout and `vms-sha256 src <hex>` (the digest of the uncompressed bytes)
 # on stderr.
 set -o pipefail
-src=$1 bs=$2 off=$3 len=$4 direct=$5 comp=$6
+src=$1 bs=$2 off=$3 len=$4 direct=$5 comp=$6 fmt=${7:-raw} chunk=${8-}
 source "$(dirname "$0")/lib/sha256.sh"
+source "$(dirname "$0")/lib/extents.sh"
 source "$(dirname "$0")/lib/readSegment.sh"
 read_segment

@@ -5,13 +5,15 @@
 #   $3 OFF     first byte of the segment
 #   $4 LEN     bytes in the segment
 #   $5 DIRECT  1: write with O_DIRECT
-#   $6 SPARSE  1: conv=sparse (leave zero blocks unwritten)
+#   $6 SPARSE  1: conv=sparse (leave zero blocks unwritten); extents: the segment arrives as
+#              lib/extents.sh records, applied as such (the destination must read zeros)
 #   $7 COMP    none|lz4|zstd|gzip, how the segment arrives
 #   $8 MODE    where the segment comes from:
 #              relay   stdin (segmentRead.sh on the source host, piped through this process)
 #              direct  fetched from the source host's forced command with the copy's key; then
 #                      $9 KEY $10 KH $11 HKA $12 PORT $13 USER $14 ADDR as in probeDirect.sh
 #              local   read here, the source being on this same host; then $9 SRC $10 SRCDIRECT
+#                      and, with extents, ${11} CHUNK
 # Prints dd's progress (status=progress, every second, and its final count) on stdout, and
 # `vms-sha256 dst <hex>` (the digest of the bytes written) on stderr; in local mode also the
 # reader's `vms-sha256 src <hex>` (uncompressed, that is one pipe on one host, hashed once: a
@@ -26,7 +28,14 @@ oflag=seek_bytes conv=notrunc,fdatasync
 [ "$sparse" = 1 ] && conv=$conv,sparse
 exec 3>&1
 source "$(dirname "$0")/lib/sha256.sh"
-write_segment() { dd of="$dst" bs="$bs" seek="$off" count="$len" iflag=fullblock,count_bytes oflag=$oflag conv=$conv status=progress 2>&3 >/dev/null; }
+source "$(dirname "$0")/lib/extents.sh"
+write_segment() {
+  if [ "$sparse" = extents ]; then
+    write_extents >&3 2>&3
+  else
+    dd of="$dst" bs="$bs" seek="$off" count="$len" iflag=fullblock,count_bytes oflag=$oflag conv=$conv status=progress 2>&3 >/dev/null
+  fi
+}
 sink() {
   {
     case $comp in
@@ -44,8 +53,10 @@ case $mode in
   relay) sum=$(sink) ;;
   # The source is on this host too (another LV, another file): read it here, no network at all.
   local)
+    fmt=raw chunk=${11-}
+    [ "$sparse" = extents ] && fmt=extents
     if [ "$comp" = none ]; then
-      sum=$(src=$9 direct=${10}; { read_plain | tee /dev/fd/4 | write_segment; } 4>&1 | sha256) || exit
+      sum=$(src=$9 direct=${10}; { read_source | tee /dev/fd/4 | write_segment; } 4>&1 | sha256) || exit
       printf 'vms-sha256 src %s\n' "${sum%% *}" >&2
     else
       sum=$(src=$9 direct=${10}; read_segment | sink)
