@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Knex } from "knex";
 
+import { requestIdColumns } from "../common/requestContext";
 import { type EvacuationItemState, type EvacuationOrder, type EvacuationStatus } from "../common/states";
 import { conditionalUpdate, type Expected, jsonb, type Updates, whereExpected } from "./conditional";
 import { deletedAny } from "./deleted";
@@ -30,6 +31,9 @@ export interface EvacuationRow {
   disabled_services: string[] | null;
   project_id: string | null;
   user_id: string | null;
+  /** The request that made it (migration 006): the driver runs it under these ids. */
+  request_id: string | null;
+  global_request_id: string | null;
   /** The process driving it now, and until when its lease holds. */
   driver: string | null;
   lease_until: Date | null;
@@ -65,7 +69,15 @@ export interface EvacuationItemRow {
 
 export type NewEvacuation = Omit<
   EvacuationRow,
-  "id" | "driver" | "lease_until" | "error" | "created_at" | "updated_at" | "finished_at"
+  | "id"
+  | "driver"
+  | "lease_until"
+  | "error"
+  | "created_at"
+  | "updated_at"
+  | "finished_at"
+  | "request_id"
+  | "global_request_id"
 >;
 export type NewEvacuationItem = Pick<
   EvacuationItemRow,
@@ -86,6 +98,7 @@ export async function insertEvacuation(
     const id = randomUUID();
     const rows = (await trx("evacuations")
       .insert({
+        ...requestIdColumns(),
         ...e,
         id,
         destination: e.destination === null ? null : jsonb(trx, e.destination),

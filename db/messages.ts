@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 
 import type { MessageField } from "../common/messageFields";
+import { currentRequestIds, newRequestId } from "../common/requestContext";
 import { MessageLevel, MessageResourceType } from "../common/states";
 import { isUuid } from "./volumes";
 
@@ -42,7 +43,8 @@ export async function recordUserMessage(
     .insert({
       id: randomUUID(),
       project_id: m.projectId,
-      request_id: m.requestId ?? `req-${randomUUID()}`,
+      // Cinder records the id of the request at work, so the message leads to its log lines.
+      request_id: m.requestId ?? currentRequestIds()?.requestId ?? newRequestId(),
       resource_type: resourceType,
       resource_uuid: m.resourceUuid ?? null,
       event_id: `VOLUME_${resourceType}_${m.action.id}_${m.detail.id}`,

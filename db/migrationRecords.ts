@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 
 import type { CopyCheckpoint } from "../common/checkpoint";
+import { requestIdColumns } from "../common/requestContext";
 import { type MigrationFlow, type MigrationKind, MigrationState } from "../common/states";
 import { conditionalUpdate, type Expected, jsonb, type Updates } from "./conditional";
 
@@ -37,6 +38,9 @@ export interface MigrationRow {
   compression: string | null;
   transport: string | null;
   user_id: string | null;
+  /** The request that made it (migration 006): later loops continue its work under these ids. */
+  request_id: string | null;
+  global_request_id: string | null;
   created_at: Date;
   updated_at: Date | null;
   started_at: Date | null;
@@ -72,7 +76,8 @@ export async function insertMigration(
     },
 ): Promise<MigrationRow> {
   const rows = (await db("migrations")
-    .insert({ id: randomUUID(), state: "starting", ...m })
+    // Under the ids of the request at work now (none outside one): see requestContext.ts.
+    .insert({ id: randomUUID(), state: "starting", ...requestIdColumns(), ...m })
     .returning("*")) as MigrationRow[];
   return fromDb(rows[0])!;
 }

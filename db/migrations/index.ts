@@ -5,6 +5,7 @@ import * as m002 from "./002_retype";
 import * as m003 from "./003_data_path";
 import * as m004 from "./004_evacuations";
 import * as m005 from "./005_api_breadth";
+import * as m006 from "./006_request_ids";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "003_data_path": m003,
   "004_evacuations": m004,
   "005_api_breadth": m005,
+  "006_request_ids": m006,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

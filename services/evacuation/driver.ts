@@ -28,6 +28,7 @@ import os from "node:os";
 import type { AppConfig } from "../../common/config";
 import { coerceError } from "../../common/errors";
 import type { Logger } from "../../common/logger";
+import { requestIdsOf, runOutsideRequest, runWithRequestIds } from "../../common/requestContext";
 import { ENDED_EVACUATION_STATUSES, EvacuationStatus } from "../../common/states";
 import type { Db } from "../../db/connection";
 import {
@@ -134,11 +135,14 @@ export class EvacuationDriver {
     if (this.stopped) {
       return;
     }
-    this.timer = setTimeout(() => {
-      void this.tick()
-        .catch((e: unknown) => this.logger.error({ err: coerceError(e) }, "evacuation driver tick failed"))
-        .finally(() => this.schedule(this.tickMs));
-    }, ms);
+    // The ticks serve every evacuation: they must not keep the ids of whatever called start().
+    this.timer = runOutsideRequest(() =>
+      setTimeout(() => {
+        void this.tick()
+          .catch((e: unknown) => this.logger.error({ err: coerceError(e) }, "evacuation driver tick failed"))
+          .finally(() => this.schedule(this.tickMs));
+      }, ms),
+    );
     this.timer.unref();
   }
 
@@ -157,14 +161,20 @@ export class EvacuationDriver {
   }
 
   private async drive(id: string): Promise<void> {
-    const { db } = this.ctx;
-    const e = await leaseEvacuation(db, id, this.id, this.ctx.leaseMs);
+    const e = await leaseEvacuation(this.ctx.db, id, this.id, this.ctx.leaseMs);
     if (!e) {
       if (this.held.delete(id)) {
         this.logger.warn({ evacuation_id: id }, "lost the lease of an evacuation to another process");
       }
       return;
     }
+    // Under the ids of the request that made it: its lines, and the migrations it starts, carry them.
+    await runWithRequestIds(requestIdsOf(e), () => this.driveLeased(e));
+  }
+
+  private async driveLeased(e: EvacuationRow): Promise<void> {
+    const { db } = this.ctx;
+    const id = e.id;
     if (!this.held.has(id)) {
       this.held.add(id);
       this.logger.info({ evacuation_id: id, status: e.status }, "driving evacuation");

@@ -107,7 +107,7 @@ export interface EvacuationLimits {
 /** The evacuation's own fields; a dry run has no id, status or timestamps. */
 export type EvacuationFields = Omit<
   EvacuationRow,
-  "id" | "status" | "created_at" | "driver" | "lease_until"
+  "id" | "status" | "created_at" | "driver" | "lease_until" | "request_id" | "global_request_id"
 > & {
   id: string | null;
   status: EvacuationStatus | null;

@@ -10,6 +10,7 @@
  * remembering, per row, the change time already sent.
  */
 import type { Logger } from "../../common/logger";
+import { runOutsideRequest } from "../../common/requestContext";
 import {
   type Change,
   changedEvacuations,
@@ -125,9 +126,12 @@ export class ChangeFeed {
       }, this.intervalMs);
       this.timer.unref();
     };
-    next();
-    // The first poll only takes the reference: listeners read what exists themselves.
-    void this.poll();
+    // The polls serve every listener: they must not run under the first subscriber's request ids.
+    runOutsideRequest(() => {
+      next();
+      // The first poll only takes the reference: listeners read what exists themselves.
+      void this.poll();
+    });
   }
 
   private stop(): void {

@@ -1,4 +1,5 @@
 import { coerceError } from "../../common/errors";
+import { requestIdsOf, runOutsideRequest, runWithRequestIds } from "../../common/requestContext";
 import { MigrationFlow, MigrationState, MigrationStatus } from "../../common/states";
 import {
   getMigration,
@@ -97,8 +98,8 @@ export class MigrationRunner {
   }
 
   /** Continues a driver move that a crash interrupted (recovery.ts decided it). */
-  resumeDriverMigration(migrationId: string, dest: MigrationDestination): void {
-    this.start(migrationId, MigrationFlow.DRIVER, dest);
+  resumeDriverMigration(migration: MigrationRow, dest: MigrationDestination): void {
+    this.start(migration, MigrationFlow.DRIVER, dest);
   }
 
   /**
@@ -106,8 +107,8 @@ export class MigrationRunner {
    * flow: its own signal (cancel, worker stop) and a max_concurrent_migrations slot. Called before
    * resumeQueued, so migrations that were running before the crash go first.
    */
-  resumeCopy(migrationId: string, dest: MigrationDestination): void {
-    this.start(migrationId, MigrationFlow.GENERIC, dest);
+  resumeCopy(migration: MigrationRow, dest: MigrationDestination): void {
+    this.start(migration, MigrationFlow.GENERIC, dest);
   }
 
   track(what: string, work: Promise<unknown>): void {
@@ -204,7 +205,7 @@ export class MigrationRunner {
     }
     const flow = await beginMigration(this.deps, migration, admission.forceHostCopy);
     if (flow) {
-      this.start(migration.id, flow, admission.dest);
+      this.start(migration, flow, admission.dest);
     }
   }
 
@@ -213,8 +214,15 @@ export class MigrationRunner {
     await endCancelledMigration(this.deps, m);
   }
 
-  /** Runs a flow with its own abort signal (a cancel, or the worker stopping). */
-  private start(migrationId: string, flow: MigrationFlow, dest: MigrationDestination): void {
+  /**
+   * Runs a flow with its own abort signal (a cancel, or the worker stopping), under the ids of the
+   * request that made the migration: a queued or resumed one starts from a loop of this worker.
+   */
+  private start(migration: MigrationRow, flow: MigrationFlow, dest: MigrationDestination): void {
+    runWithRequestIds(requestIdsOf(migration), () => this.startFlow(migration.id, flow, dest));
+  }
+
+  private startFlow(migrationId: string, flow: MigrationFlow, dest: MigrationDestination): void {
     const controller = new AbortController();
     const onStop = (): void => controller.abort(this.abort.signal.reason);
     if (this.abort.signal.aborted) {
@@ -240,17 +248,20 @@ export class MigrationRunner {
     if (this.poller || this.abort.signal.aborted) {
       return;
     }
-    this.poller = setInterval(() => {
-      if (!this.polling && (this.running.size > 0 || this.queued)) {
-        this.polling = true;
-        this.track(
-          "poll",
-          this.poll().finally(() => {
-            this.polling = false;
-          }),
-        );
-      }
-    }, CONTROL_POLL_MS);
+    // The poller serves every migration: it must not keep the ids of the request that started it.
+    this.poller = runOutsideRequest(() =>
+      setInterval(() => {
+        if (!this.polling && (this.running.size > 0 || this.queued)) {
+          this.polling = true;
+          this.track(
+            "poll",
+            this.poll().finally(() => {
+              this.polling = false;
+            }),
+          );
+        }
+      }, CONTROL_POLL_MS),
+    );
     this.poller.unref();
   }
 

@@ -2,6 +2,7 @@ import type { AppConfig, BackendConfig } from "../../common/config";
 import { coerceError } from "../../common/errors";
 import { backendOf, poolOf } from "../../common/hosts";
 import type { Logger } from "../../common/logger";
+import { requestIdsOf, runWithRequestIds } from "../../common/requestContext";
 import {
   MigrationFlow,
   MigrationState,
@@ -56,29 +57,37 @@ export type TempVolumeState = Pick<VolumeRow, "status" | "migration_target_of">;
  * Returns the driver moves and copies to resume, with their destination.
  */
 export async function recoverMigrations(deps: RecoveryDeps): Promise<Resumption[]> {
-  const { db, logger } = deps;
+  const { db } = deps;
   const mine = (await unfinishedMigrations(db)).filter(
     (m) => backendOf(m.source_host) === deps.backend.serviceHost,
   );
   const resume: Resumption[] = [];
   for (const m of mine) {
-    const temp = m.temp_volume_id ? await getVolume(db, m.temp_volume_id) : undefined;
-    const action = decide(m, deps.config, Date.now(), temp);
-    logger.warn(
-      { migration_id: m.id, volume_id: m.volume_id, state: m.state, action },
-      "recovering migration",
-    );
-    if (action === "resume-driver" || action === "resume-copy") {
-      resume.push({ migration: m, dest: await destinationOf(deps, m.dest_host!), action });
-    } else if (action === "rolled-back") {
-      // A cancel that had not been carried out yet is what the record should say.
-      const reason = m.cancel_requested_at
-        ? cancelledByAdmin(m.cancel_requested_at).message
-        : "the volume service restarted during the migration; the source is unchanged";
-      await rollBack(deps, m, reason);
+    // Its lines carry the ids of the request that made it, as they did before the restart.
+    const r = await runWithRequestIds(requestIdsOf(m), () => recoverOne(deps, m));
+    if (r) {
+      resume.push(r);
     }
   }
   return resume;
+}
+
+async function recoverOne(deps: RecoveryDeps, m: MigrationRow): Promise<Resumption | undefined> {
+  const { db, logger } = deps;
+  const temp = m.temp_volume_id ? await getVolume(db, m.temp_volume_id) : undefined;
+  const action = decide(m, deps.config, Date.now(), temp);
+  logger.warn({ migration_id: m.id, volume_id: m.volume_id, state: m.state, action }, "recovering migration");
+  if (action === "resume-driver" || action === "resume-copy") {
+    return { migration: m, dest: await destinationOf(deps, m.dest_host!), action };
+  }
+  if (action === "rolled-back") {
+    // A cancel that had not been carried out yet is what the record should say.
+    const reason = m.cancel_requested_at
+      ? cancelledByAdmin(m.cancel_requested_at).message
+      : "the volume service restarted during the migration; the source is unchanged";
+    await rollBack(deps, m, reason);
+  }
+  return undefined;
 }
 
 export function decide(
@@ -115,7 +124,8 @@ export async function expireComputeMigrations(deps: RecoveryDeps): Promise<void>
   for (const m of await unfinishedMigrations(deps.db)) {
     if (backendOf(m.source_host) === deps.backend.serviceHost && m.flow === MigrationFlow.COMPUTE) {
       if (decide(m, deps.config) === "rolled-back") {
-        await rollBack(deps, m, "Nova did not complete the swap within [nova] swap_timeout_secs");
+        const reason = "Nova did not complete the swap within [nova] swap_timeout_secs";
+        await runWithRequestIds(requestIdsOf(m), () => rollBack(deps, m, reason));
       }
     }
   }

@@ -81,9 +81,9 @@ export async function startVolumeService(
   await deps.bus.serve(volumeTopic(backend.serviceHost), refreshingStats(manager.handlers(), stats));
   for (const r of resume) {
     if (r.action === "resume-copy") {
-      manager.migrations.resumeCopy(r.migration.id, r.dest);
+      manager.migrations.resumeCopy(r.migration, r.dest);
     } else {
-      manager.migrations.resumeDriverMigration(r.migration.id, r.dest);
+      manager.migrations.resumeDriverMigration(r.migration, r.dest);
     }
   }
   manager.migrations.resumeQueued();

@@ -35,6 +35,8 @@ function migration(m: Partial<MigrationRow>): MigrationRow {
     compression: null,
     transport: null,
     user_id: null,
+    request_id: null,
+    global_request_id: null,
     created_at: new Date(0),
     updated_at: null,
     started_at: new Date(0),
