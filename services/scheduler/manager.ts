@@ -109,6 +109,10 @@ export class SchedulerManager {
       if (!recorded) {
         return;
       }
+      logger.info(
+        { volume_id: volume.id, migration_id: migration.id, dest: dest.host },
+        "migration destination chosen; asking the source's volume service to move it",
+      );
       await this.volumeRpc.migrateVolume(volume.host, {
         volume_id: volume.id,
         migration_id: migration.id,
