@@ -146,7 +146,9 @@ export const EXTENTS_GO_BY_RELAY = "the source is sparse: its data ranges go by 
 /**
  * Whether a copy may move only the source's data ranges (scripts/lib/extents.sh): the source maps
  * its data (a file), the destination reads zeros where nothing is written, and both hosts have
- * perl. Not when the direct transport is asked for by name (its forced command reads bytes only).
+ * perl. Not when the direct transport is asked for by name (its forced command reads bytes only),
+ * nor under a bandwidth limit: the limit is in volume bytes per second (as compressed copies pay
+ * it), and a copy that skips holes would either ignore it or pace zeros it never reads.
  */
 export function useExtents(
   req: CopyRequest,
@@ -157,6 +159,7 @@ export function useExtents(
     req.source.mapsData === true &&
     req.dest.sparseTarget &&
     req.transport !== "direct" &&
+    (req.bpsLimit?.() ?? null) === null &&
     srcTools.has("perl") &&
     dstTools.has("perl")
   );
