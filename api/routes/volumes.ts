@@ -1,7 +1,7 @@
 /** /volumes: list, detail, create, show, update, delete (cinder/api/v3/volumes.py). */
 import { type Request, type Response, Router } from "express";
 
-import { NotFound } from "../../common/errors";
+import { NotFound, VolumeNotFound } from "../../common/errors";
 import { BadRequest } from "../../services/volumeApi/badRequest";
 import { boolParam } from "../../services/volumeApi/lookup";
 import type { CreateVolumeRequest, UpdateVolumeRequest, VolumeApi } from "../../services/volumeApi/volumeApi";
@@ -13,14 +13,7 @@ import { cleanText, metadataOf, param, queryParams } from "./params";
 import { volumeMetadataRouter } from "./volumeMetadata";
 
 /** Keys naming a source we cannot create volumes from yet, in the order Cinder looks them up. */
-const UNSUPPORTED_SOURCES = [
-  "source_volid",
-  "consistencygroup_id",
-  "group_id",
-  "imageRef",
-  "image_id",
-  "backup_id",
-];
+const UNSUPPORTED_SOURCES = ["consistencygroup_id", "group_id", "imageRef", "image_id", "backup_id"];
 
 const MULTIATTACH_REMOVED =
   "multiattach parameter has been removed. The default behavior is to use multiattach enabled volume " +
@@ -111,6 +104,22 @@ export function volumesRouter(volumes: VolumeApi): Router {
 
   r.get("/volumes/detail", async (req: Request, res: Response) => {
     res.json(await page(req, true));
+  });
+
+  // 3.12 (VOLUME_SUMMARY); metadata from 3.36. Below 3.12 Cinder routes "summary" as a volume id.
+  r.get("/volumes/summary", async (req: Request, res: Response) => {
+    const c = ctx(req);
+    if (!c.apiVersion.matches("3.12")) {
+      throw new VolumeNotFound("summary");
+    }
+    const s = await volumes.summary(c, queryParams(req)["all_tenants"]);
+    res.json({
+      "volume-summary": {
+        total_size: s.totalSize,
+        total_count: s.totalCount,
+        ...(c.apiVersion.matches("3.36") ? { metadata: s.metadata } : {}),
+      },
+    });
   });
 
   r.post("/volumes", async (req: Request, res: Response) => {

@@ -44,11 +44,15 @@ export class SchedulerManager {
     let pools = (await loadPools(db, this.deps.config.serviceDownTime)).filter(
       (p) => volume.availability_zone === null || p.availabilityZone === volume.availability_zone,
     );
-    if (volume.snapshot_id) {
-      // The data is in the snapshot, on its volume's backend: place the new volume there
-      // (Cinder's snapshot_same_host, default on).
-      const snap = await getSnapshot(db, volume.snapshot_id);
-      const origin = snap ? await getVolume(db, snap.volume_id) : undefined;
+    if (volume.snapshot_id || volume.source_volid) {
+      // The data is in the snapshot or the source volume, on its backend: place the new volume
+      // there (Cinder's snapshot_same_host, default on, and its clone rule: a source volume's host).
+      const snap = volume.snapshot_id ? await getSnapshot(db, volume.snapshot_id) : undefined;
+      const origin = volume.source_volid
+        ? await getVolume(db, volume.source_volid)
+        : snap
+          ? await getVolume(db, snap.volume_id)
+          : undefined;
       pools = pools.filter((p) => origin?.host && p.serviceHost === backendOf(origin.host));
     }
     const [best] = rankPools(pools, await this.placement(volume));

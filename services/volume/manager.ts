@@ -8,6 +8,7 @@ import type { VolumeMethods } from "../rpc/methods";
 import { VolumeRpc } from "../rpc/stubs";
 import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
+import { cloneVolume } from "./clone";
 import type { VolumeManagerDeps } from "./deps";
 import { driverSnapshot, driverVolume } from "./driverViews";
 import { manageableVolumes, manageExisting, manageExistingGetSize } from "./manage";
@@ -79,10 +80,18 @@ export class VolumeManager {
       if (volume.snapshot_id && !snapshot) {
         throw new Error(`snapshot ${volume.snapshot_id} of volume ${volumeId} is gone`);
       }
-      // A migration's temp volume carries the source's snapshot_id for the record only: its data
-      // comes from the copy, not from the snapshot.
-      const update =
-        snapshot && volume.migration_target_of === null
+      // A migration's temp volume carries the source's snapshot_id and source_volid for the record
+      // only: its data comes from the copy, not from the snapshot or the source.
+      const origin =
+        volume.source_volid && volume.migration_target_of === null
+          ? await getVolume(db, volume.source_volid)
+          : undefined;
+      if (origin && !this.ownsHost(origin.host)) {
+        throw new Error(`source volume ${origin.id} of clone ${volumeId} is not on this backend`);
+      }
+      const update = origin
+        ? await cloneVolume(driver, driverVolume(this.template, volume), driverVolume(this.template, origin))
+        : snapshot && volume.migration_target_of === null
           ? await driver.createVolumeFromSnapshot(
               driverVolume(this.template, volume),
               driverSnapshot(this.deps.config.snapshotNameTemplate, snapshot),

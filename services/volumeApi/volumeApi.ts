@@ -16,7 +16,7 @@ import { type AttachRequest, attachVolume, detachVolume } from "./attach";
 import { BadRequest } from "./badRequest";
 import type { Caller } from "./caller";
 import { type CompletionRequest, migrateVolumeCompletion } from "./completionAction";
-import { snapshotSource } from "./createSource";
+import { snapshotSource, volumeSource } from "./createSource";
 import { deleteVolume } from "./delete";
 import { extendVolume } from "./extend";
 import { boolParam, findVolume, type VolumeApiOptions } from "./lookup";
@@ -26,6 +26,7 @@ import { QuotaEngine, volumeDeltas } from "./quotas";
 import { beginDetaching, reserveVolume, rollDetaching, unreserveVolume } from "./reservation";
 import { resetStatus, type ResetStatusRequest } from "./resetStatus";
 import { type RetypeRequest, retypeVolume } from "./retype";
+import { type VolumeSummary, volumeSummary } from "./summary";
 import { isMultiattachType } from "./typeRules";
 import {
   changeMetadata,
@@ -44,6 +45,7 @@ export type { VolumeApiOptions } from "./lookup";
 export type { MigrateRequest } from "./migrate";
 export type { ResetStatusRequest } from "./resetStatus";
 export type { RetypeRequest } from "./retype";
+export type { VolumeSummary } from "./summary";
 export type { MetadataChange, UpdateVolumeRequest } from "./update";
 
 /** A volume with what its view needs: its type (for the name) and its attachments. */
@@ -131,9 +133,9 @@ export interface CreateVolumeRequest {
   availabilityZone: string | null;
   /** Create from this snapshot: on its volume's backend, with its data. */
   snapshotId: string | null;
-  /** Sources we cannot create from yet (source_volid, imageRef, backup_id, groups). */
+  /** Sources we cannot create from yet (imageRef, backup_id, groups). */
   unsupportedSource: string | null;
-  /** The volume to clone: looked up (404 when unknown, as in Cinder) before the refusal. */
+  /** Clone this volume: on its backend, with its data (Cinder's create_cloned_volume). */
   sourceVolid?: string | null;
 }
 
@@ -219,13 +221,13 @@ export class VolumeApi {
   }
 
   async create(caller: Caller, r: CreateVolumeRequest): Promise<VolumeDetails> {
-    if (r.sourceVolid) {
-      await this.get(caller, r.sourceVolid);
-    }
+    // Cinder looks the source volume up first: an unknown one is a 404 whatever else is wrong.
+    const origin = r.sourceVolid ? await volumeSource(this.o, caller, r.sourceVolid, r.size) : null;
     if (r.unsupportedSource) {
       throw new InvalidInput(`Creating a volume from ${r.unsupportedSource} is not supported.`);
     }
-    const source = r.snapshotId ? await snapshotSource(this.o, caller, r.snapshotId, r.size) : null;
+    const source =
+      origin ?? (r.snapshotId ? await snapshotSource(this.o, caller, r.snapshotId, r.size) : null);
     const size = source?.size ?? r.size;
     const type = r.volumeType
       ? await this.findType(caller, r.volumeType)
@@ -247,7 +249,10 @@ export class VolumeApi {
       await quotas.reserve(trx, caller.projectId, "volumes", volumeDeltas(type, size), size);
       return insertVolume(trx, {
         size,
-        snapshot_id: source?.snapshot.id ?? null,
+        snapshot_id: source && "snapshot" in source ? source.snapshot.id : null,
+        source_volid: origin?.volume.id ?? null,
+        // A clone of a bootable volume is bootable (Cinder's manager copies the flag).
+        bootable: origin?.volume.bootable ?? false,
         status: VolumeStatus.CREATING,
         project_id: caller.projectId,
         user_id: caller.userId,
@@ -274,6 +279,11 @@ export class VolumeApi {
       throw err;
     }
     return { volume, type, attachments: [] };
+  }
+
+  /** GET /volumes/summary: count, size and distinct metadata of the visible volumes. */
+  summary(caller: Caller, allTenants: string | undefined): Promise<VolumeSummary> {
+    return volumeSummary(this.o, caller, allTenants);
   }
 
   async delete(caller: Caller, id: string, force = false): Promise<void> {
