@@ -46,6 +46,7 @@ import { messagesRouter } from "./routes/messages";
 import { migrationsRouter } from "./routes/migrations";
 import { qosSpecsRouter } from "./routes/qosSpecs";
 import { quotasRouter } from "./routes/quotas";
+import { snapshotActionsRouter } from "./routes/snapshotActions";
 import { snapshotsRouter } from "./routes/snapshots";
 import { typesRouter } from "./routes/types";
 import { versionsRouter } from "./routes/versions";
@@ -161,6 +162,7 @@ function v3Router(deps: ApiDeps): express.Router {
   r.use(volumeActionsRouter(volumes));
   r.use(volumesRouter(volumes));
   r.use(snapshotsRouter(new SnapshotApi(deps)));
+  r.use(snapshotActionsRouter(deps));
   r.use(typesRouter(new TypeApi(deps), new TypeExtraSpecsApi(deps)));
   r.use(quotasRouter(new QuotaApi(deps)));
   r.use(qosSpecsRouter(new QosApi(deps)));

@@ -46,6 +46,8 @@ export const AdminPolicy = {
   VOLUME_UNMANAGE: "volume_extension:volume_unmanage",
   LIST_MANAGEABLE: "volume_extension:list_manageable",
   CAPABILITIES: "volume_extension:capabilities",
+  SNAPSHOT_RESET_STATUS: "volume_extension:snapshot_admin_actions:reset_status",
+  SNAPSHOT_FORCE_DELETE: "volume_extension:snapshot_admin_actions:force_delete",
 } as const;
 export type AdminPolicy = (typeof AdminPolicy)[keyof typeof AdminPolicy];
 
