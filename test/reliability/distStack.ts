@@ -85,7 +85,10 @@ ${backend("file-1")}${backend("file-2")}`,
     procs,
     async start(role) {
       const { args, ready } = argv[role];
-      const proc = await startProcess([...args, "--config", conf], { readyLine: ready });
+      const proc = await startProcess([...args, "--config", conf], {
+        readyLine: ready,
+        readyTimeoutMs: 180_000,
+      });
       procs.set(role, proc);
       return proc;
     },

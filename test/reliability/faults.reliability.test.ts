@@ -158,6 +158,7 @@ describe("all-in-one process on the embedded default", () => {
       proc = await startProcess(["all", "--config", path.join(stack.stateDir, "cinder.conf")], {
         env: { VMS_LOG_LEVEL: process.env["VMS_LOG_LEVEL"] ?? "warn" },
         readyLine: /listening on http/,
+        readyTimeoutMs: 180_000,
       });
     });
   }, 600_000);

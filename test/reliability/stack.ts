@@ -88,6 +88,9 @@ rawfile_native_migration = ${opts.nativeMigration ? "true" : "false"}
   const proc = await startProcess(["all", "--config", conf], {
     env: { VMS_LOG_LEVEL: process.env["VMS_LOG_LEVEL"] ?? opts.logLevel ?? "warn" },
     readyLine: /listening on http/,
+    // Generous: the tier shares two cores with whatever else the machine runs (a restart after a
+    // kill -9 also replays recovery before it listens).
+    readyTimeoutMs: 180_000,
   });
   return {
     base: `http://127.0.0.1:${port}`,
