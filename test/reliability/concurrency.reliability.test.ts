@@ -4,12 +4,10 @@
  * Exactly one request per volume may win (Cinder's compare-and-swap to `migrating`), every
  * accepted migration must end, and no worker may run more than max_concurrent_migrations at once.
  */
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { createVhost, type TestVhost } from "../helpers/rabbit";
 import { waitFor } from "../helpers/stack";
 import { type Answer, call, createVolumes, listVolumes, otherPool, pool } from "./client";
 import { recordFigure } from "./figures";
-import { type ReliabilityStack, startStack } from "./stack";
+import { type ReliabilityStack, STACK_MODES, startStack } from "./stack";
 
 const MAX_PER_WORKER = 2;
 const MANY_VOLUMES = Number(process.env["VMS_REL_VOLUMES"] ?? 200);
@@ -75,29 +73,7 @@ function migrate(stack: ReliabilityStack, id: string, host: string): Promise<Ans
   });
 }
 
-const modes: [
-  string,
-  () => Promise<{ extra: Parameters<typeof startStack>[0]; cleanup: () => Promise<void> }>,
-][] = [
-  ["embedded default", async () => ({ extra: {}, cleanup: async () => undefined })],
-  [
-    "PostgreSQL + RabbitMQ",
-    async () => {
-      const db: TestDatabase = await createTestDatabase();
-      await db.db.destroy();
-      const vhost: TestVhost = createVhost();
-      return {
-        extra: { databaseUrl: db.url, transportUrl: vhost.url },
-        cleanup: async () => {
-          vhost.drop();
-          await db.drop();
-        },
-      };
-    },
-  ],
-];
-
-describe.each(modes)("on the %s", (mode, setup) => {
+describe.each(STACK_MODES)("on the %s", (mode, setup) => {
   let stack: ReliabilityStack;
   let cleanup: () => Promise<void>;
 
@@ -105,7 +81,7 @@ describe.each(modes)("on the %s", (mode, setup) => {
     const s = await setup();
     cleanup = s.cleanup;
     stack = await startStack({
-      ...s.extra,
+      ...s.opts,
       // Renames instead of copies: two hundred migrations in seconds; the race is in the API,
       // the scheduler and the source worker, which are the same for every flow.
       nativeMigration: true,

@@ -7,11 +7,9 @@
  */
 import { performance } from "node:perf_hooks";
 
-import { createTestDatabase } from "../helpers/db";
-import { createVhost } from "../helpers/rabbit";
 import { call, createVolumes, listVolumes, otherPool, pool } from "./client";
 import { percentile, recordFigure } from "./figures";
-import { type ReliabilityStack, startStack } from "./stack";
+import { type ReliabilityStack, STACK_MODES, startStack } from "./stack";
 
 const CLIENTS = 64;
 const SHOWS = Number(process.env["VMS_REL_SHOWS"] ?? 5000);
@@ -46,29 +44,7 @@ function report(mode: string, what: string, ms: number[], perSecond: number | nu
   });
 }
 
-const modes: [
-  string,
-  () => Promise<{ opts: Parameters<typeof startStack>[0]; cleanup: () => Promise<void> }>,
-][] = [
-  ["embedded default", async () => ({ opts: {}, cleanup: async () => undefined })],
-  [
-    "PostgreSQL + RabbitMQ",
-    async () => {
-      const db = await createTestDatabase();
-      await db.db.destroy();
-      const vhost = createVhost();
-      return {
-        opts: { databaseUrl: db.url, transportUrl: vhost.url },
-        cleanup: async () => {
-          vhost.drop();
-          await db.drop();
-        },
-      };
-    },
-  ],
-];
-
-describe.each(modes)("on the %s", (mode, setup) => {
+describe.each(STACK_MODES)("on the %s", (mode, setup) => {
   let stack: ReliabilityStack;
   let cleanup: () => Promise<void>;
   let ids: string[];

@@ -7,7 +7,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+import { createTestDatabase } from "../helpers/db";
 import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
+import { createVhost } from "../helpers/rabbit";
 
 /** Who calls: an admin, a member of `demo`, a member of `other`, nobody, and a token nobody issued. */
 export const TOKENS = {
@@ -112,3 +114,32 @@ rawfile_native_migration = ${opts.nativeMigration ? "true" : "false"}
     },
   };
 }
+
+/** Where a stack keeps its state: what startStack needs for it, and how to remove it afterwards. */
+export interface StackMode {
+  opts: Pick<StackOptions, "databaseUrl" | "transportUrl">;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The two ways the tier runs the service, for describe.each: the embedded default, and a
+ * PostgreSQL database and RabbitMQ vhost of the test's own.
+ */
+export const STACK_MODES: [string, () => Promise<StackMode>][] = [
+  ["embedded default", async () => ({ opts: {}, cleanup: async () => undefined })],
+  [
+    "PostgreSQL + RabbitMQ",
+    async () => {
+      const db = await createTestDatabase();
+      await db.db.destroy();
+      const vhost = createVhost();
+      return {
+        opts: { databaseUrl: db.url, transportUrl: vhost.url },
+        cleanup: async () => {
+          vhost.drop();
+          await db.drop();
+        },
+      };
+    },
+  ],
+];
