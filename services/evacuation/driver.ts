@@ -175,15 +175,16 @@ export class EvacuationDriver {
   private async driveLeased(e: EvacuationRow): Promise<void> {
     const { db } = this.ctx;
     const id = e.id;
-    if (!this.held.has(id)) {
-      this.held.add(id);
-      this.logger.info({ evacuation_id: id, status: e.status }, "driving evacuation");
-    }
     if (ENDED_EVACUATION_STATUSES.includes(e.status)) {
-      // Ended by another writer meanwhile: give the lease up.
+      // Ended by another writer between the listing and the lease (also by the driver that held it
+      // and has just released it): give the lease up without claiming to drive it.
       await releaseEvacuation(db, id, this.id);
       this.held.delete(id);
       return;
+    }
+    if (!this.held.has(id)) {
+      this.held.add(id);
+      this.logger.info({ evacuation_id: id, status: e.status }, "driving evacuation");
     }
 
     const running: RunningItem[] = [];
