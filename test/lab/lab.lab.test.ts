@@ -66,7 +66,8 @@ describe("the LVM lab", () => {
     const vgReport = JSON.parse(
       await sshOk(host, ["vgs", "--reportformat", "json", "-o", "vg_name"]),
     ) as VgsReport;
-    expect(vgReport.report[0]!.vg.map((v) => v.vg_name).sort()).toEqual(vgs);
+    const drainVg = host.drainVg ? [host.drainVg.name] : [];
+    expect(vgReport.report[0]!.vg.map((v) => v.vg_name).sort()).toEqual([...vgs, ...drainVg].sort());
 
     const lvReport = JSON.parse(
       await sshOk(host, ["lvs", "--reportformat", "json", "-o", "lv_name,vg_name,lv_size"]),

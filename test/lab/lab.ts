@@ -26,6 +26,8 @@ export interface LabHost {
   /** The host's address on the lab bridge: what other hosts use for guest-to-guest copies. */
   bridgeAddress: string;
   vgs: LabVg[];
+  /** A VG of two or more PVs for the drain tests (host-a only). */
+  drainVg?: { name: string; pvs: string[] };
   pid: number;
   console: string;
 }

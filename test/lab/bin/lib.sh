@@ -28,9 +28,13 @@ declare -A LAB_ADDR=([host-a]=10.0.2.11 [host-b]=10.0.2.12)
 declare -A LAB_MAC=([host-a]=02:00:0a:00:02:0b [host-b]=02:00:0a:00:02:0c)
 declare -A LAB_VG1=([host-a]=cinder-a [host-b]=cinder-b)
 declare -A LAB_VG2=([host-a]=cinder-a2 [host-b]=cinder-b2)
+# The drain VG (issue 16): two more disks of every host, one VG of both on host-a only.
+declare -A LAB_VG3=([host-a]=cinder-a3)
+LAB_VG3_PVS=(/dev/ubdd /dev/ubde)
 
 LAB_MEM=${LAB_MEM:-768M}
 LAB_PV_SIZE=${LAB_PV_SIZE:-4G}
+LAB_DRAIN_PV_SIZE=${LAB_DRAIN_PV_SIZE:-1G}
 # 0: no udev in the guests (LVM makes its own /dev nodes; boots several seconds faster).
 LAB_UDEV=${LAB_UDEV:-0}
 LAB_BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-180}
@@ -104,12 +108,14 @@ boot() {
   install -m 644 "$keys/guest_known_hosts" "$dir/seed/known_hosts"
   install -m 644 "$keys/hosts" "$dir/seed/hosts"
   truncate -s "$LAB_PV_SIZE" "$dir/pv1.img" "$dir/pv2.img"
+  truncate -s "$LAB_DRAIN_PV_SIZE" "$dir/pv3.img" "$dir/pv4.img"
   # setsid: the UML kernel and all of its helper processes form one process group, ended together
   # by lab:stop. `ip netns exec` and `env` exec linux.uml, so the pid recorded is the kernel's.
   setsid ip netns exec "$LAB_NETNS" env "LD_PRELOAD=$XSTATE_SHIM" linux.uml \
     "umid=$LAB_NETNS-$name" "uml_dir=$dir/uml" "mem=$LAB_MEM" \
     root=/dev/ubda rw init=/sbin/lab-init \
     "ubd0=$dir/root.cow,$ROOT_IMG" "ubd1=$dir/pv1.img" "ubd2=$dir/pv2.img" \
+    "ubd3=$dir/pv3.img" "ubd4=$dir/pv4.img" \
     "vec0:transport=tap,ifname=${LAB_TAP[$name]},gro=1,mac=${LAB_MAC[$name]}" \
     "hostfs=$dir/seed" \
     "labname=$name" "labip=${LAB_ADDR[$name]}/$LAB_PREFIX" "labudev=$LAB_UDEV" "labdebug=${LAB_DEBUG:-0}" \

@@ -60,7 +60,7 @@ for name in "${LAB_HOSTS[@]}"; do
   in_netns ip link set "${LAB_TAP[$name]}" up
 done
 
-log "booting ${LAB_HOSTS[*]} (mem $LAB_MEM, disks 2 x $LAB_PV_SIZE, udev $LAB_UDEV)"
+log "booting ${LAB_HOSTS[*]} (mem $LAB_MEM, disks 2 x $LAB_PV_SIZE + 2 x $LAB_DRAIN_PV_SIZE, udev $LAB_UDEV)"
 for name in "${LAB_HOSTS[@]}"; do
   boot "$name"
 done
@@ -73,6 +73,10 @@ make_vgs() {
   local name=$1
   lab_ssh "$name" "pvcreate -qq /dev/ubdb /dev/ubdc && vgcreate -qq ${LAB_VG1[$name]} /dev/ubdb && vgcreate -qq ${LAB_VG2[$name]} /dev/ubdc"
   log "$name: VGs ${LAB_VG1[$name]} (/dev/ubdb) and ${LAB_VG2[$name]} (/dev/ubdc)"
+  if [ -n "${LAB_VG3[$name]:-}" ]; then
+    lab_ssh "$name" "pvcreate -qq ${LAB_VG3_PVS[*]} && vgcreate -qq ${LAB_VG3[$name]} ${LAB_VG3_PVS[*]}"
+    log "$name: VG ${LAB_VG3[$name]} (${LAB_VG3_PVS[*]})"
+  fi
 }
 vg_jobs=()
 for name in "${LAB_HOSTS[@]}"; do
@@ -95,14 +99,14 @@ log "guests reach each other over $LAB_BRIDGE by ssh"
 
 hosts_json=()
 for name in "${LAB_HOSTS[@]}"; do
-  hosts_json+=("$name" "${LAB_ADDR[$name]}" "${LAB_VG1[$name]}" "${LAB_VG2[$name]}" "$(cat "$RUN_DIR/$name/uml.pid")")
+  hosts_json+=("$name" "${LAB_ADDR[$name]}" "${LAB_VG1[$name]}" "${LAB_VG2[$name]}" "${LAB_VG3[$name]:--}" "$(cat "$RUN_DIR/$name/uml.pid")")
 done
-node - "$RUN_DIR" "$LAB_NETNS" "$LAB_BRIDGE_ADDR/$LAB_PREFIX" "${hosts_json[@]}" >"$RUN_DIR/lab.json.new" <<'JS'
-const [runDir, netns, bridgeAddress, ...flat] = process.argv.slice(2);
+node - "$RUN_DIR" "$LAB_NETNS" "$LAB_BRIDGE_ADDR/$LAB_PREFIX" "${LAB_VG3_PVS[*]}" "${hosts_json[@]}" >"$RUN_DIR/lab.json.new" <<'JS'
+const [runDir, netns, bridgeAddress, vg3Pvs, ...flat] = process.argv.slice(2);
 const keys = `${runDir}/keys`;
 const hosts = [];
-for (let i = 0; i < flat.length; i += 5) {
-  const [name, address, vg1, vg2, pid] = flat.slice(i, i + 5);
+for (let i = 0; i < flat.length; i += 6) {
+  const [name, address, vg1, vg2, vg3, pid] = flat.slice(i, i + 6);
   hosts.push({
     name,
     sshHost: address,
@@ -115,6 +119,7 @@ for (let i = 0; i < flat.length; i += 5) {
       { name: vg1, pv: "/dev/ubdb" },
       { name: vg2, pv: "/dev/ubdc" },
     ],
+    ...(vg3 === "-" ? {} : { drainVg: { name: vg3, pvs: vg3Pvs.split(" ") } }),
     pid: Number(pid),
     console: `${runDir}/${name}/console.log`,
   });
