@@ -99,6 +99,8 @@ export const MigrationFlow = {
   GENERIC: "generic",
   DRIVER: "driver",
   COMPUTE: "compute",
+  /** A generic copy that rebuilds the volume's snapshots on the destination (migrate_volumes_with_snapshots). */
+  SNAPSHOTS: "snapshots",
 } as const;
 export type MigrationFlow = (typeof MigrationFlow)[keyof typeof MigrationFlow];
 export const MIGRATION_FLOWS = values(MigrationFlow);
@@ -184,3 +186,25 @@ export const MessageResourceType = {
 } as const;
 export type MessageResourceType = (typeof MessageResourceType)[keyof typeof MessageResourceType];
 export const MESSAGE_RESOURCE_TYPES = values(MessageResourceType);
+
+/** A drain of one physical volume of an LVM backend (issue 16, `disk-drains`). */
+export const DiskDrainStatus = {
+  /** Recorded; the backend's worker has not started pvmove yet. */
+  PENDING: "pending",
+  MOVING: "moving",
+  /** Moved; the PV is being removed from the volume group (remove_from_group). */
+  REDUCING: "reducing",
+  /** Cancel asked: the worker aborts the move. */
+  CANCELLING: "cancelling",
+  COMPLETED: "completed",
+  CANCELLED: "cancelled",
+  FAILED: "failed",
+} as const;
+export type DiskDrainStatus = (typeof DiskDrainStatus)[keyof typeof DiskDrainStatus];
+export const DISK_DRAIN_STATUSES = values(DiskDrainStatus);
+export const ACTIVE_DISK_DRAIN_STATUSES: readonly DiskDrainStatus[] = [
+  DiskDrainStatus.PENDING,
+  DiskDrainStatus.MOVING,
+  DiskDrainStatus.REDUCING,
+  DiskDrainStatus.CANCELLING,
+];
