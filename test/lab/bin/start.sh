@@ -91,7 +91,12 @@ done
 for from in "${LAB_HOSTS[@]}"; do
   for to in "${LAB_HOSTS[@]}"; do
     [ "$from" != "$to" ] || continue
-    got=$(lab_ssh "$from" ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=10 "root@$to" hostname)
+    # A few tries: on a loaded machine a guest's sshd can miss the banner deadline once.
+    got=
+    for _ in 1 2 3; do
+      got=$(lab_ssh "$from" ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o ConnectTimeout=30 "root@$to" hostname) && break
+      sleep 2
+    done
     [ "$got" = "$to" ] || die "$from could not ssh to $to over the bridge (got: $got)"
   done
 done
