@@ -3,6 +3,7 @@ import { type Request, type Response, Router } from "express";
 
 import { NotFound, VolumeNotFound } from "../../common/errors";
 import { BadRequest } from "../../services/volumeApi/badRequest";
+import { AdminPolicy } from "../../services/volumeApi/caller";
 import { boolParam } from "../../services/volumeApi/lookup";
 import type { CreateVolumeRequest, UpdateVolumeRequest, VolumeApi } from "../../services/volumeApi/volumeApi";
 import { ctx, jsonBody } from "../context";
@@ -148,8 +149,16 @@ export function volumesRouter(volumes: VolumeApi): Router {
     res.json({ volume: volumeCore(await volumes.update(c, param(req, "id"), update), c) });
   });
 
+  // `cascade` at any microversion, `force` from 3.23 (cinder/api/v3/volumes.py `delete`).
   r.delete("/volumes/:id", async (req: Request, res: Response) => {
-    await volumes.delete(ctx(req), param(req, "id"));
+    const c = ctx(req);
+    const q = queryParams(req);
+    const cascade = boolParam("cascade", q["cascade"]);
+    const force = c.apiVersion.matches("3.23") && boolParam("force", q["force"]);
+    await volumes.delete(c, param(req, "id"), {
+      cascade,
+      ...(force ? { force: AdminPolicy.VOLUME_FORCE_DELETE } : {}),
+    });
     res.status(202).end();
   });
 

@@ -8,6 +8,7 @@ import type { VolumeMethods } from "../rpc/methods";
 import { VolumeRpc } from "../rpc/stubs";
 import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
+import { deleteSnapshotsOf } from "./cascade";
 import { cloneVolume } from "./clone";
 import type { VolumeManagerDeps } from "./deps";
 import { driverSnapshot, driverVolume } from "./driverViews";
@@ -114,7 +115,10 @@ export class VolumeManager {
     }
   }
 
-  /** Removes the data, then the row. Deleting something already gone succeeds (drivers are idempotent). */
+  /**
+   * Removes the volume's snapshots (a cascade delete), its data, then the row. Deleting something
+   * already gone succeeds (drivers are idempotent).
+   */
   async deleteVolume(volumeId: string): Promise<void> {
     const { db, driver, logger } = this.deps;
     const volume = await getVolume(db, volumeId);
@@ -123,6 +127,7 @@ export class VolumeManager {
       return;
     }
     try {
+      await deleteSnapshotsOf(this.deps, volume);
       await driver.deleteVolume(driverVolume(this.template, volume));
       await softDeleteVolume(db, volumeId);
     } catch (e) {

@@ -17,6 +17,8 @@ export const AdminPolicy = {
   MIGRATE_VOLUME_COMPLETION: "volume_extension:volume_admin_actions:migrate_volume_completion",
   RESET_STATUS: "volume_extension:volume_admin_actions:reset_status",
   FORCE_DELETE: "volume_extension:volume_admin_actions:force_delete",
+  /** DELETE /volumes/{id}?force=true (3.23). */
+  VOLUME_FORCE_DELETE: "volume:force_delete",
   FORCE_DETACH: "volume_extension:volume_admin_actions:force_detach",
   CLUSTERS_GET: "clusters:get",
   CLUSTERS_GET_ALL: "clusters:get_all",

@@ -17,7 +17,7 @@ import { BadRequest } from "./badRequest";
 import type { Caller } from "./caller";
 import { type CompletionRequest, migrateVolumeCompletion } from "./completionAction";
 import { snapshotSource, volumeSource } from "./createSource";
-import { deleteVolume } from "./delete";
+import { type DeleteOptions, deleteVolume } from "./delete";
 import { extendVolume } from "./extend";
 import { boolParam, findVolume, type VolumeApiOptions } from "./lookup";
 import { type MigrateRequest, migrateVolume } from "./migrate";
@@ -41,6 +41,7 @@ import { userMetadata } from "./volumeState";
 export type { AttachRequest } from "./attach";
 export type { Caller } from "./caller";
 export type { CompletionRequest } from "./completionAction";
+export type { DeleteOptions } from "./delete";
 export type { VolumeApiOptions } from "./lookup";
 export type { MigrateRequest } from "./migrate";
 export type { ResetStatusRequest } from "./resetStatus";
@@ -286,8 +287,9 @@ export class VolumeApi {
     return volumeSummary(this.o, caller, allTenants);
   }
 
-  async delete(caller: Caller, id: string, force = false): Promise<void> {
-    return deleteVolume(this.o, caller, await this.get(caller, id), force);
+  /** DELETE /volumes/{id} (`cascade`, `force`) and os-force_delete. */
+  async delete(caller: Caller, id: string, d: DeleteOptions = {}): Promise<void> {
+    return deleteVolume(this.o, caller, await this.get(caller, id), d);
   }
 
   /** PUT /volumes/{id}: name, description, metadata (refused in maintenance). */

@@ -2,6 +2,7 @@
  * The admin actions (cinder/api/contrib/admin_actions.py): os-migrate_volume,
  * os-migrate_volume_completion, os-reset_status, os-force_delete, os-force_detach.
  */
+import { AdminPolicy } from "../../../services/volumeApi/caller";
 import { completionError } from "../../../services/volumeApi/completionAction";
 import {
   MIGRATE_CLUSTER_VERSION,
@@ -50,7 +51,7 @@ export const adminActions: ActionTable = (volumes) => ({
 
   "os-force_delete": async (c, id, body) => {
     validateForceDelete(body);
-    await volumes.delete(c, id, true);
+    await volumes.delete(c, id, { force: AdminPolicy.FORCE_DELETE });
   },
 
   "os-force_detach": async (c, id, body) => {
