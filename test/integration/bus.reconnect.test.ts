@@ -21,6 +21,7 @@ import type { Logger } from "../../common/logger";
 import { ServiceBinary } from "../../common/states";
 import { Heartbeat } from "../../services/heartbeat";
 import { AmqpBus, type AmqpBusDeps } from "../../services/rpc/amqp";
+import { patientBus } from "../../services/rpc/patient";
 import type { RpcArgs } from "../../services/rpc/types";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { createVhost, type TestVhost } from "../helpers/rabbit";
@@ -231,6 +232,44 @@ test("with the broker unreachable, casts and calls fail with BusUnavailable afte
   );
   await heartbeat.stop();
   await b.close();
+  await worker.close();
+}, 120_000);
+
+test("a volume worker's own calls (patientBus) outlast an outage longer than the bound: an idempotent call is answered once the broker is back; others fail as before", async () => {
+  const viaProxy = `amqp://${AMQP.username || "guest"}:${AMQP.password || "guest"}@127.0.0.1:${proxy.port}/${vhost.name}`;
+  const WAIT_MS = 500;
+  const raw = await bus({ connectWaitMs: WAIT_MS, reconnectDelayMs: { initial: 100, max: 400 } }, viaProxy);
+  const worker = await bus();
+  const handled: RpcArgs[] = [];
+  await worker.serve("patient.dest", {
+    update_migrated_volume: async (args) => (handled.push(args), { name_id: null }),
+    create_migration_target: async () => "created",
+  });
+  const b = patientBus(raw, {
+    idempotent: new Set(["update_migrated_volume"]),
+    retryDelayMs: 200,
+    waitMs: 60_000,
+    logger,
+  });
+  proxy.cut();
+  await waitFor(async () => !raw.isConnected(), "the bus to see the broker gone", 10_000, 5);
+  const started = Date.now();
+  const answered = b.call(
+    "patient.dest",
+    "update_migrated_volume",
+    { volume_id: "v" },
+    { timeoutMs: 20_000 },
+  );
+  // Not idempotent: fails after the bus's own bound, as an API request's call would.
+  await expect(b.call("patient.dest", "create_migration_target", {})).rejects.toBeInstanceOf(BusUnavailable);
+  // Down for several times the bound, as a RabbitMQ restart on a loaded machine is.
+  await new Promise((r) => setTimeout(r, 4 * WAIT_MS));
+  proxy.restore();
+  await expect(answered).resolves.toEqual({ name_id: null });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(4 * WAIT_MS);
+  expect(handled).toEqual([{ volume_id: "v" }]);
+  expect(lines.some((l) => /trying the call again once it is back/.test(l.msg))).toBe(true);
+  await raw.close();
   await worker.close();
 }, 120_000);
 
