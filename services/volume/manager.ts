@@ -5,6 +5,7 @@ import { getSnapshot, softDeleteSnapshot, updateSnapshotIf } from "../../db/snap
 import { getVolume, softDeleteVolume, updateVolumeIf } from "../../db/volumes";
 import type { CopyEndpoint, VolumeModelUpdate } from "../../drivers/types";
 import type { VolumeMethods } from "../rpc/methods";
+import { patientBus } from "../rpc/patient";
 import { VolumeRpc } from "../rpc/stubs";
 import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
@@ -12,8 +13,18 @@ import { deleteSnapshotsOf } from "./cascade";
 import { cloneVolume } from "./clone";
 import type { VolumeManagerDeps } from "./deps";
 import { driverSnapshot, driverVolume } from "./driverViews";
+import { KeyedSerial } from "./keyedSerial";
 import { manageableVolumes, manageExisting, manageExistingGetSize } from "./manage";
 import { MigrationRunner } from "./migrationRunner";
+
+/**
+ * Methods a migration may send twice: get_copy_endpoint only reads; update_migrated_volume
+ * converges, since the handler reads the rows again and runs one at a time per volume (below).
+ */
+const PATIENT_METHODS: ReadonlySet<keyof VolumeMethods> = new Set<keyof VolumeMethods>([
+  "get_copy_endpoint",
+  "update_migrated_volume",
+]);
 
 /**
  * The volume worker of one backend (`host@backend`): driver work for its volumes and the source
@@ -23,9 +34,17 @@ import { MigrationRunner } from "./migrationRunner";
 export class VolumeManager {
   readonly volumeRpc: VolumeRpc;
   readonly migrations: MigrationRunner;
+  private readonly serial = new KeyedSerial();
 
   constructor(readonly deps: VolumeManagerDeps) {
-    this.volumeRpc = new VolumeRpc(deps.bus);
+    // Every call of this worker is its own background work (migrations, recovery), never an API
+    // request's: the ones safe to repeat wait out a broker outage instead of rolling a copy back.
+    this.volumeRpc = new VolumeRpc(
+      patientBus(deps.bus, {
+        idempotent: PATIENT_METHODS,
+        logger: deps.logger.child({ component: "volume-rpc" }),
+      }),
+    );
     this.migrations = new MigrationRunner({
       ...deps,
       volumeRpc: this.volumeRpc,
@@ -46,7 +65,9 @@ export class VolumeManager {
       manage_existing_get_size: (a) => manageExistingGetSize(this.deps, a.source_name),
       manage_existing: (a) => manageExisting(this.deps, a.volume_id, a.source_name),
       update_migrated_volume: (a) =>
-        this.updateMigratedVolume(a.volume_id, a.new_volume_id, a.original_status),
+        this.serial.run(a.volume_id, () =>
+          this.updateMigratedVolume(a.volume_id, a.new_volume_id, a.original_status),
+        ),
       retype: (a) => this.retype(a.volume_id, a.new_type_id),
       migrate_volume: (a) => this.migrations.migrateVolume(a),
       migrate_volume_completion: (a) => this.migrations.complete(a.volume_id, a.new_volume_id, a.error),
