@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Build the lab's Debian root image once and cache it in test/lab/.cache/img/root.img.
 # The cache key is the content of this script and of guest/; a second run prints "image cached".
-#   LAB_REBUILD=1  build even if cached
+# A built image is also kept in a store outside the checkout, one folder per key, so that a fresh
+# clone on the same machine (CI's) copies it in a second instead of spending minutes on debootstrap.
+#   LAB_REBUILD=1      build even if cached
+#   LAB_IMAGE_STORE    the store (default /var/cache/vms-lab; empty: none)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need_root
@@ -49,6 +52,18 @@ take_lock
 key=$(cache_key)
 if [ "${LAB_REBUILD:-0}" != 1 ] && [ -f "$ROOT_IMG" ] && [ "$(cat "$IMG_DIR/stamp" 2>/dev/null)" = "$key" ]; then
   log "image cached ($ROOT_IMG)"
+  exit 0
+fi
+store=${LAB_IMAGE_STORE-/var/cache/vms-lab}
+# A key's folder is complete or absent (it is renamed into place), and never rewritten, so a lab
+# of another checkout that boots from its own copy is never disturbed.
+if [ "${LAB_REBUILD:-0}" != 1 ] && [ -n "$store" ] && [ -f "$store/$key/root.img" ]; then
+  mkdir -p "$IMG_DIR"
+  cp --sparse=always "$store/$key/root.img" "$ROOT_IMG.new"
+  cp "$store/$key/uml-xstate-shim.so" "$IMG_DIR/uml-xstate-shim.so"
+  mv "$ROOT_IMG.new" "$ROOT_IMG"
+  echo "$key" >"$IMG_DIR/stamp"
+  log "image cached (copied from $store/$key)"
   exit 0
 fi
 
@@ -106,4 +121,10 @@ mke2fs -q -F -t ext4 -L labroot -d "$rootfs" "$ROOT_IMG.new" 2G >/dev/null
 mv "$ROOT_IMG.new" "$ROOT_IMG"
 echo "$key" >"$IMG_DIR/stamp"
 rm -rf "$BUILD_DIR"
+if [ -n "$store" ] && mkdir -p "$store" 2>/dev/null; then
+  tmp=$(mktemp -d "$store/.new-XXXXXX")
+  cp --sparse=always "$ROOT_IMG" "$IMG_DIR/uml-xstate-shim.so" "$tmp/"
+  # Another checkout may have stored the same key meanwhile: then this copy is not needed.
+  mv -T "$tmp" "$store/$key" 2>/dev/null || rm -rf "$tmp"
+fi
 log "image built in $(($(date +%s) - started)) s: $ROOT_IMG ($(du -h "$ROOT_IMG" | cut -f1) allocated)"
