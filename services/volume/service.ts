@@ -8,6 +8,7 @@ import { createDriver } from "../../drivers/registry";
 import { NovaClient } from "../compute/nova";
 import { CopyEngine } from "../copy/engine";
 import type { VolumeCopier } from "../copy/types";
+import { DiskDrainWorker } from "../diskDrain/worker";
 import { Heartbeat } from "../heartbeat";
 import type { Bus } from "../rpc/types";
 import { failedInternalDeletes } from "./cleanup";
@@ -38,9 +39,10 @@ export async function startVolumeService(
   const logger = deps.logger.child({ service: "cinder-volume", backend: backend.serviceHost });
   // Local when the worker runs on the storage host, SSH to it otherwise ([backend] ssh_*).
   const runnerSpec = runnerSpecFor(backend);
+  const runner = deps.runners.get(runnerSpec);
   const driver = createDriver({
     backend,
-    runner: deps.runners.get(runnerSpec),
+    runner,
     runnerSpec,
     volumeNameTemplate: config.volumeNameTemplate,
     logger,
@@ -78,7 +80,10 @@ export async function startVolumeService(
   for (const id of await leftoverVolumes(recovery)) {
     manager.migrations.track(id, manager.deleteVolume(id));
   }
-  await deps.bus.serve(volumeTopic(backend.serviceHost), refreshingStats(manager.handlers(), stats));
+  // Disk drains (issue 16) are served on the same topic and continued where a previous run left them.
+  const drains = new DiskDrainWorker({ db: deps.db, logger, backend, runner });
+  const handlers = { ...manager.handlers(), ...drains.handlers() };
+  await deps.bus.serve(volumeTopic(backend.serviceHost), refreshingStats(handlers, stats));
   for (const r of resume) {
     if (r.action === "resume-copy") {
       manager.migrations.resumeCopy(r.migration, r.dest);
@@ -87,6 +92,7 @@ export async function startVolumeService(
     }
   }
   manager.migrations.resumeQueued();
+  await drains.start();
   const expiry = setInterval(() => {
     manager.migrations.track("expiry", expireComputeMigrations(recovery));
     manager.migrations.track(
@@ -105,6 +111,7 @@ export async function startVolumeService(
     async stop() {
       clearInterval(expiry);
       await heartbeat.stop();
+      await drains.stop();
       await manager.stop();
     },
   };
