@@ -18,7 +18,8 @@ export function startProcess(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; readyLine?: RegExp; readyTimeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
-  const readyMs = opts.readyTimeoutMs ?? 60_000;
+  // tsx compiles the whole service at start: on a loaded two-core machine that alone took over 60 s.
+  const readyMs = opts.readyTimeoutMs ?? 120_000;
   const child = spawn(TSX, [path.join(ROOT, "main/index.ts"), ...args], {
     cwd: ROOT,
     env: { ...process.env, VMS_LOG_LEVEL: process.env["VMS_LOG_LEVEL"] ?? "info", ...opts.env },
