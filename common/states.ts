@@ -169,6 +169,14 @@ export const QosConsumer = {
 export type QosConsumer = (typeof QosConsumer)[keyof typeof QosConsumer];
 export const QOS_CONSUMERS = values(QosConsumer);
 
+/** Where a volume type's encryption is applied (Cinder's `encryption.control_location`). */
+export const ControlLocation = {
+  FRONT_END: "front-end",
+  BACK_END: "back-end",
+} as const;
+export type ControlLocation = (typeof ControlLocation)[keyof typeof ControlLocation];
+export const CONTROL_LOCATIONS = values(ControlLocation);
+
 /** A user message's severity (cinder/message/api.py `level`). */
 export const MessageLevel = {
   ERROR: "ERROR",

@@ -86,6 +86,12 @@ export const FORMATS: Readonly<Record<string, FormatCheck>> = {
   },
   name_non_mandatory_remove_white_spaces: stringLength("name", 255),
   description_non_mandatory_remove_white_spaces: stringLength("description", 255),
+  // oslo's strutils.is_int_like: the value's str() is an int's ("1.0", " 1" and "1e3" are not).
+  key_size: {
+    valid: (v) =>
+      v === null || v === undefined || (typeof v !== "boolean" && /^-?(0|[1-9][0-9]*)$/.test(String(v))),
+    message: () => "Invalid input received: key_size must be an integer.",
+  },
   validate_volume_reset_body: {
     valid: (v) =>
       !isObject(v) || Boolean(v["status"]) || Boolean(v["attach_status"]) || Boolean(v["migration_status"]),

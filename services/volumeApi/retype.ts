@@ -2,8 +2,9 @@
  * os-retype, the API half (cinder/volume/api.py `retype`): the new type by name or id, its size
  * limits, the multiattach rule, one compare-and-swap to `retyping` remembering the previous status,
  * then a cast to the scheduler, which keeps the volume where it is or migrates it. The new type's
- * volumes_/gigabytes_ quota must hold the volume (413). Encrypted types do not exist here, so
- * their rules never refuse.
+ * volumes_/gigabytes_ quota must hold the volume (413). A retype to an encrypted type is refused
+ * (no key manager: typeEncryption.ts), so no volume has one and Cinder's encryption rules never
+ * refuse.
  *
  * The migrations row is left to the scheduler (migration_id null): only it knows whether the
  * retype moves the volume at all, and a row recorded here for a retype that does not move would
@@ -16,6 +17,7 @@ import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { SchedulerRpc } from "../rpc/stubs";
 import type { VolumeApiOptions } from "./lookup";
 import { QuotaEngine, typeOnlyDeltas } from "./quotas";
+import { refuseEncryptedType } from "./typeEncryption";
 import { isMultiattachType, provisionFilterOnSize, typeByNameOrId } from "./typeRules";
 
 export interface RetypeRequest {
@@ -33,6 +35,7 @@ const RETYPE_REFUSED =
 export async function retypeVolume(o: VolumeApiOptions, volume: VolumeRow, r: RetypeRequest): Promise<void> {
   const type = await typeByNameOrId(o.db, r.newType);
   provisionFilterOnSize(type, volume.size);
+  await refuseEncryptedType(o, type);
   const multiattach = isMultiattachType(type);
   if (volume.multiattach !== multiattach && volume.status !== VolumeStatus.AVAILABLE) {
     throw new InvalidInput(

@@ -27,6 +27,7 @@ import { beginDetaching, reserveVolume, rollDetaching, unreserveVolume } from ".
 import { resetStatus, type ResetStatusRequest } from "./resetStatus";
 import { type RetypeRequest, retypeVolume } from "./retype";
 import { type VolumeSummary, volumeSummary } from "./summary";
+import { refuseEncryptedType } from "./typeEncryption";
 import { isMultiattachType } from "./typeRules";
 import {
   changeMetadata,
@@ -236,6 +237,7 @@ export class VolumeApi {
         ? ((await listVolumeTypes(this.o.db)).find((t) => t.id === source.volumeTypeId) ??
           (await this.defaultType()))
         : await this.defaultType();
+    await refuseEncryptedType(this.o, type);
     if (size === null || !Number.isInteger(size) || size <= 0) {
       throw new InvalidInput(`Volume size '${size ?? "None"}' must be an integer and greater than 0`);
     }

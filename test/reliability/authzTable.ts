@@ -37,6 +37,7 @@ export type Maker =
   | "migrating"
   | "snapshot"
   | "volumeType"
+  | "encryptedType"
   | "accessGranted"
   | "qos"
   | "qosAssociated"
@@ -192,6 +193,18 @@ export const TABLE: readonly Row[] = [
   r("GET", "/types/{type}/extra_specs/volume_backend_name", v3([200, 404, 400, 404])),
   r("PUT", "/types/{type}/extra_specs/multiattach", adminOnly(200), { body: { multiattach: "<is> False" } }),
   r("DELETE", "/types/{type}/extra_specs/{key}", adminOnly(202), { fresh: "specKey" }),
+  // Type encryption (volume_type_encryption.py): admin_api for reads too, the policy first.
+  r("GET", "/types/{type}/encryption", adminOnly(200)),
+  r("POST", "/types/{type}/encryption", adminOnly(200), {
+    fresh: "volumeType",
+    body: { encryption: { provider: "luks", control_location: "front-end" } },
+  }),
+  r("GET", "/types/{type}/encryption/provider", adminOnly(200), { fresh: "encryptedType" }),
+  r("PUT", "/types/{type}/encryption/provider", adminOnly(200), {
+    fresh: "encryptedType",
+    body: { encryption: { cipher: null } },
+  }),
+  r("DELETE", "/types/{type}/encryption/provider", adminOnly(202), { fresh: "encryptedType" }),
   r("GET", "/types/{ptype}/os-volume-type-access", adminOnly(200)),
   r("POST", "/types/{ptype}/action", adminOnly(202), { body: { addProjectAccess: { project: "p-{uniq}" } } }),
   r("POST", "/types/{ptype}/action", adminOnly(202), {

@@ -129,6 +129,14 @@ export class World {
     return { type: idOf(await this.admin("POST", "/types", body, 200), "volume_type") };
   }
 
+  /** A fresh type with an encryption (a type no volume has). */
+  async encryptedType(): Promise<Vars> {
+    const t = await this.volumeType();
+    const body = { encryption: { provider: "luks", control_location: "front-end" } };
+    await this.admin("POST", `/types/${t["type"]}/encryption`, body, 200);
+    return t;
+  }
+
   specKey(): Promise<Vars> {
     return this.keyOn("POST", `/types/${this.ids["type"]}/extra_specs`, "extra_specs");
   }
