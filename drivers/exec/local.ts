@@ -3,6 +3,20 @@ import { spawn as spawnChild } from "node:child_process";
 import type { CommandResult, CommandRunner, RunningCommand, RunOptions } from "./types";
 import { CommandError, DEFAULT_COMMAND_TIMEOUT_MS, runToEnd } from "./types";
 
+/**
+ * The children's environment: LC_ALL=C (tools' messages and output as the parsers expect them),
+ * and SHLVL at least 1. A child's stdin is a socket (Node's stdio pipes are socketpairs), and a
+ * bash whose stdin is a socket and whose SHLVL is unset or 0 (a service started by systemd, a
+ * container entrypoint, a supervisor) takes itself for a command run by sshd and sources
+ * ~/.bashrc. Debian's stock root .bashrc has no interactive guard, so whatever it runs was paid by
+ * every script a worker starts: with `pyenv init` in it, 20–75 s per `bash -c` at load 20 against
+ * 0.5 s without, which made each sparse 1 GiB raw-file copy (a bash script per segment, and the
+ * read-back) take minutes. At 1 the child is a nested shell and reads no startup file.
+ */
+export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, LC_ALL: "C", SHLVL: String(Math.max(1, Number(env["SHLVL"]) || 0)) };
+}
+
 /** Runs argv on this machine with `shell: false`; a timeout or abort kills the child. */
 export class LocalRunner implements CommandRunner {
   readonly where = "local";
@@ -22,7 +36,7 @@ export class LocalRunner implements CommandRunner {
       shell: false,
       signal,
       killSignal: "SIGKILL",
-      env: { ...process.env, LC_ALL: "C" },
+      env: childEnv(),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stderr = "";
