@@ -1,6 +1,7 @@
 import { MigrationCancelled, VolumeMigrationFailed } from "../../common/errors";
 import { type Logger, silentLogger } from "../../common/logger";
 import type { RunnerFactory } from "../../drivers/exec";
+import type { CopyEndpoint } from "../../drivers/types";
 import {
   chooseCompression,
   chooseTransport,
@@ -11,6 +12,7 @@ import {
   useExtents,
   worthCompressing,
 } from "./choose";
+import { chunkDigests } from "./digests";
 import { type DirectSession, openDirect } from "./direct";
 import { RateWindow, TokenBucket } from "./meter";
 import {
@@ -25,6 +27,7 @@ import {
   resumableDigests,
   type Segment,
 } from "./plan";
+import { planRanges } from "./ranges";
 import {
   readBackSegment,
   type SegmentContext,
@@ -65,7 +68,9 @@ export class CopyEngine implements VolumeCopier {
     this.logger = deps.logger ?? silentLogger();
   }
 
-  async copy(req: CopyRequest): Promise<CopyResult> {
+  async copy(asked: CopyRequest): Promise<CopyResult> {
+    // Ranges land on a destination that holds data already: zeros must be written, not skipped.
+    const req = asked.ranges ? { ...asked, dest: { ...asked.dest, sparseTarget: false } } : asked;
     if (req.signal?.aborted) {
       throw new MigrationCancelled("cancelled before the copy started");
     }
@@ -94,10 +99,20 @@ export class CopyEngine implements VolumeCopier {
     }
   }
 
+  chunkDigests(
+    endpoint: CopyEndpoint,
+    r: { sizeBytes: number; chunkBytes: number; blockSize: string; signal?: AbortSignal },
+  ): Promise<string[]> {
+    return chunkDigests(this.deps.runners.get(endpoint.runner), endpoint, r);
+  }
+
   /** Plan, tools, compression and transport; for direct, the copy's key is installed here. */
   private async prepare(req: CopyRequest, signal: AbortSignal): Promise<Setup> {
     const blockBytes = parseBlockSize(req.blockSize);
-    const plan = planSegments(req.sizeBytes, blockBytes, this.deps.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+    const segmentBytes = this.deps.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    const plan = req.ranges
+      ? planRanges(req.ranges, req.sizeBytes, blockBytes, segmentBytes)
+      : planSegments(req.sizeBytes, blockBytes, segmentBytes);
     // A size that is not whole blocks goes as one buffered segment: no O_DIRECT for a short block.
     const fallback = req.sizeBytes % blockBytes !== 0;
     const src = this.deps.runners.get(req.source.runner);
@@ -163,7 +178,7 @@ export class CopyEngine implements VolumeCopier {
     }
     ctx.extentChunk = extents && transport !== "direct" ? EXTENT_CHUNK_BYTES : null;
     const scheme = ctx.extentChunk === null ? "sha256" : extentsScheme(ctx.extentChunk);
-    const kept = resumableDigests(req.resumeFrom, plan, req.sizeBytes, scheme);
+    const kept = req.ranges ? null : resumableDigests(req.resumeFrom, plan, req.sizeBytes, scheme);
     if (req.resumeFrom && req.resumeFrom.offset > 0 && !kept) {
       this.logger.warn({ offset: req.resumeFrom.offset }, "checkpoint does not fit this copy; starting over");
     }
@@ -270,13 +285,14 @@ export class CopyEngine implements VolumeCopier {
     }
     report();
     const seconds = (Date.now() - started) / 1000;
-    const copied = req.sizeBytes - resumedBytes;
+    const planned = plan.reduce((n, seg) => n + seg.length, 0);
+    const copied = planned - resumedBytes;
     this.logger.info(
       { bytes: copied, seconds, compression: s.comp, transport: s.transport },
       `Volume copy ${(copied / 1e6).toFixed(0)} MB at ${(copied / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s`,
     );
     return {
-      bytes: req.sizeBytes,
+      bytes: planned,
       sourceSha256: combineDigests(results.map((r) => r!.source)),
       destSha256: combineDigests(results.map((r) => r!.dest)),
       compression: s.comp,

@@ -80,6 +80,9 @@ export const WRITE_SCRIPT = load("segmentWrite.sh");
 /** `bash -c READBACK_SCRIPT readback DST BS OFF LEN DIRECT [FMT CHUNK]`: the digest of what is on disk now. */
 export const READBACK_SCRIPT = load("segmentReadback.sh");
 
+/** `bash -c DIGESTS_SCRIPT digests SRC BS SIZE CHUNK DIRECT MAP`: each chunk's sha256 (or hole), in order. */
+export const DIGESTS_SCRIPT = load("segmentDigests.sh");
+
 /** `bash -c SAMPLE_SCRIPT sample SRC COMP DIRECT OFF...`: bytes COMP makes of 1 MiB at each OFF. */
 export const SAMPLE_SCRIPT = load("sampleCompression.sh");
 

@@ -3,6 +3,12 @@ import type { CopyEndpoint } from "../../drivers/types";
 
 export type { CopyCheckpoint };
 
+/** A byte range of a volume: `length` bytes from `offset`. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 export interface CopyProgress {
   bytesDone: number;
   bytesTotal: number;
@@ -64,6 +70,12 @@ export interface CopyRequest {
   onCheckpoint?: (cp: CopyCheckpoint) => Promise<void>;
   /** @defaultValue "readback" */
   verify?: Verify;
+  /**
+   * Copy only these ranges (whole blocks, in order: ranges.ts); the rest of the destination is
+   * left as it is, so zeros are written like any data (the destination's sparseTarget is ignored). No checkpoints
+   * (resumeFrom is ignored); the result's digests cover the ranges only. @defaultValue the whole volume
+   */
+  ranges?: readonly ByteRange[];
   /** @internal */
   hooks?: CopyHooks;
 }
@@ -85,4 +97,9 @@ export interface CopyResult {
 /** Moves a volume's bytes between two endpoints and proves the destination holds the same bytes. */
 export interface VolumeCopier {
   copy(req: CopyRequest): Promise<CopyResult>;
+  /** The sha256 of each chunk of an endpoint, computed on its host (digests.ts). */
+  chunkDigests?(
+    endpoint: CopyEndpoint,
+    r: { sizeBytes: number; chunkBytes: number; blockSize: string; signal?: AbortSignal },
+  ): Promise<string[]>;
 }
