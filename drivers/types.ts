@@ -88,6 +88,11 @@ export interface VolumeDriver {
   deleteSnapshot(snapshot: DriverSnapshot): Promise<void>;
   copyEndpoint(volume: DriverVolume): Promise<CopyEndpoint>;
   /**
+   * Where a snapshot's bytes can be read (a snapshot that moves with its volume is read, hashed
+   * and verified through it); never written. Drivers without it cannot move snapshots.
+   */
+  snapshotCopyEndpoint?(snapshot: DriverSnapshot): Promise<CopyEndpoint>;
+  /**
    * Called on the destination after a generic copy, before the rows are swapped (Cinder's
    * update_migrated_volume): the driver may give the new volume the source's backend name (LVM
    * renames volume-<temp id> to volume-<source id> when the volume was `available`). Returns the

@@ -239,6 +239,16 @@ export class LvmDriver implements VolumeDriver {
     };
   }
 
+  async snapshotCopyEndpoint(snapshot: DriverSnapshot): Promise<CopyEndpoint> {
+    return {
+      runner: this.deps.runnerSpec,
+      path: devicePath(this.vg, checkLvName(snapshot.name)),
+      sizeBytes: this.bytes(snapshot.volumeSize),
+      directIo: true,
+      sparseTarget: false,
+    };
+  }
+
   /**
    * Cinder's LVM update_migrated_volume: an `available` volume's new LV takes the source's name
    * (volume-<source id>), so name_id goes back to null; an in-use one keeps the temp's name.

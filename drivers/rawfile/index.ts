@@ -131,6 +131,16 @@ export class RawFileDriver implements VolumeDriver {
     };
   }
 
+  async snapshotCopyEndpoint(snapshot: DriverSnapshot): Promise<CopyEndpoint> {
+    return this.copyEndpoint({
+      id: snapshot.id,
+      nameId: null,
+      size: snapshot.volumeSize,
+      name: snapshot.name,
+      providerLocation: null,
+    });
+  }
+
   /**
    * Native move between two raw-file backends of the same host (the LVM driver's "same node, other
    * VG" rule): a hard link when both directories share a filesystem (no byte moves, nothing can be
