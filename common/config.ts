@@ -116,6 +116,11 @@ export interface AppConfig {
   listenHost: string;
   listenPort: number;
   migrationCreateVolumeTimeoutSecs: number;
+  /**
+   * Move a volume together with its snapshots (os-migrate_volume, retype, evacuations). Off: a
+   * volume with snapshots is refused, as Cinder does. @defaultValue false
+   */
+  migrateVolumesWithSnapshots: boolean;
   volumeDdBlocksize: string;
   storageAvailabilityZone: string;
   defaultVolumeType: string;
@@ -185,6 +190,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env):
     listenHost: d.str("osapi_volume_listen", "127.0.0.1"),
     listenPort: d.int("osapi_volume_listen_port", 8776, 0, 65535),
     migrationCreateVolumeTimeoutSecs: d.int("migration_create_volume_timeout_secs", 300),
+    migrateVolumesWithSnapshots: d.bool("migrate_volumes_with_snapshots", false),
     volumeDdBlocksize: d.match("volume_dd_blocksize", "1M", /^[1-9][0-9]*[KMG]?$/, "a size such as 1M or 4M"),
     storageAvailabilityZone,
     defaultVolumeType: d.str("default_volume_type", "__DEFAULT__"),

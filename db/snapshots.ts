@@ -17,6 +17,8 @@ export interface SnapshotRow {
   user_id: string;
   progress: string | null;
   provider_location: string | null;
+  /** The backend object's name when it is not the id's (a snapshot that moved with its volume). */
+  name_id: string | null;
   metadata: Record<string, string>;
   created_at: Date;
   updated_at: Date | null;

@@ -6,6 +6,7 @@ import * as m003 from "./003_data_path";
 import * as m004 from "./004_evacuations";
 import * as m005 from "./005_api_breadth";
 import * as m006 from "./006_request_ids";
+import * as m007 from "./007_snapshot_moves";
 import * as m008 from "./008_disk_drains";
 import * as m009 from "./009_type_encryption";
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "004_evacuations": m004,
   "005_api_breadth": m005,
   "006_request_ids": m006,
+  "007_snapshot_moves": m007,
   "008_disk_drains": m008,
   "009_type_encryption": m009,
 };

@@ -13,6 +13,12 @@ export function driverVolume(template: string, v: VolumeRow): DriverVolume {
   };
 }
 
+/** A snapshot's backend name is template % (name_id ?? id), as a volume's is. */
 export function driverSnapshot(template: string, s: SnapshotRow): DriverSnapshot {
-  return { id: s.id, volumeId: s.volume_id, name: template.replace("%s", s.id), volumeSize: s.volume_size };
+  return {
+    id: s.id,
+    volumeId: s.volume_id,
+    name: template.replace("%s", s.name_id ?? s.id),
+    volumeSize: s.volume_size,
+  };
 }

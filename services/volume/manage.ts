@@ -31,7 +31,7 @@ async function managedNames(
   );
   return {
     volumes: byName,
-    snapshots: new Set(snaps.map((s) => deps.config.snapshotNameTemplate.replace("%s", s.id))),
+    snapshots: new Set(snaps.map((s) => deps.config.snapshotNameTemplate.replace("%s", s.name_id ?? s.id))),
   };
 }
 
