@@ -367,6 +367,7 @@ export class EvacuationApi {
       destination: hosts.destination,
       order: e.order,
       includeInUse: e.include_in_use,
+      snapshotsMove: config.migrateVolumesWithSnapshots,
     });
   }
 

@@ -49,6 +49,11 @@ export interface PlanInput {
   destination: readonly HostMatch[] | null;
   order: EvacuationOrder;
   includeInUse: boolean;
+  /**
+   * [DEFAULT] migrate_volumes_with_snapshots: a detached volume's snapshots move with it, so they
+   * keep only an attached volume here. @defaultValue false
+   */
+  snapshotsMove?: boolean;
 }
 
 export type PlanItem = NewEvacuationItem;
@@ -84,7 +89,7 @@ const MIGRATING_STATUSES = ["starting", "migrating", "completing"];
 const NOT_REPLICATED = [null, "disabled", "not-capable"];
 
 /** Why `os-migrate_volume` (or the caller's options) would leave this volume where it is, or null. */
-export function refusal(v: PlanVolume, includeInUse: boolean): string | null {
+export function refusal(v: PlanVolume, includeInUse: boolean, snapshotsMove = false): string | null {
   if (v.migration_status !== null && MIGRATING_STATUSES.includes(v.migration_status)) {
     return SkipReason.MIGRATING;
   }
@@ -97,7 +102,10 @@ export function refusal(v: PlanVolume, includeInUse: boolean): string | null {
   if (v.status !== VolumeStatus.AVAILABLE && v.status !== VolumeStatus.IN_USE) {
     return SkipReason.busy(v.status);
   }
-  if (v.has_snapshots) {
+  if (
+    v.has_snapshots &&
+    !(snapshotsMove && v.status === VolumeStatus.AVAILABLE && v.attach_status !== "attached")
+  ) {
     return SkipReason.SNAPSHOTS;
   }
   if (!includeInUse && (v.status === VolumeStatus.IN_USE || v.attach_status === "attached")) {
@@ -179,7 +187,7 @@ export function planEvacuation(input: PlanInput): Plan {
   const decided = new Map<string, { to: string | null; reason: string | null }>();
   const movable: PlanVolume[] = [];
   for (const v of input.volumes) {
-    const reason = refusal(v, input.includeInUse);
+    const reason = refusal(v, input.includeInUse, input.snapshotsMove);
     if (reason === null) {
       movable.push(v);
     } else {

@@ -85,3 +85,24 @@ export interface VolumeMethods {
   /** Adopt the object as the `managing` volume. */
   manage_existing: { args: { volume_id: string; source_name: string }; result: void };
 }
+
+/** A snapshot a migration makes on its destination: the temp volume's, named after `name_id`. */
+export interface MigrationSnapshotRef {
+  /** The source's snapshot (its row gives the size). */
+  snapshot_id: string;
+  /** The destination object's name id (snapshot_name_template % name_id). */
+  name_id: string;
+}
+
+/**
+ * A volume worker's methods for a volume that moves with its snapshots (the destination's side of
+ * flows/snapshots.ts); served on the same topic as VolumeMethods.
+ */
+export interface VolumeSnapshotMoveMethods {
+  /** A call: snapshot the temp volume as it is now. */
+  create_migration_snapshot: { args: MigrationSnapshotRef & { volume_id: string }; result: void };
+  /** A call: remove such a snapshot (one that does not exist is removed already). */
+  delete_migration_snapshot: { args: MigrationSnapshotRef; result: void };
+  /** A call: where such a snapshot's bytes can be read. */
+  get_snapshot_copy_endpoint: { args: MigrationSnapshotRef; result: CopyEndpoint };
+}

@@ -10,6 +10,8 @@
  *   1.2 - retype (scheduler); retype in place (volume).
  *   1.3 - update_migrated_volume (volume).
  *   1.4 - get_manageable_volumes, manage_existing_get_size, manage_existing (volume).
+ *   1.5 - create_migration_snapshot, delete_migration_snapshot, get_snapshot_copy_endpoint
+ *         (volume, SnapshotMoveRpc).
  */
 import { SCHEDULER_TOPIC, volumeTopic } from "../../common/hosts";
 import type {
@@ -19,6 +21,7 @@ import type {
   SchedulerRetype,
   VolumeMethods,
   VolumeMigrateVolume,
+  VolumeSnapshotMoveMethods,
 } from "./methods";
 import { RpcClient } from "./typed";
 import type { Bus } from "./types";
@@ -138,5 +141,31 @@ export class VolumeRpc {
   /** The volume row is `managing`; the worker adopts the object and makes it available. */
   manageExisting(host: string, args: Args<"manage_existing">): Promise<void> {
     return this.rpc.cast(volumeTopic(host), "manage_existing", args);
+  }
+}
+
+type MoveArgs<M extends keyof VolumeSnapshotMoveMethods> = VolumeSnapshotMoveMethods[M]["args"];
+
+/** The destination's side of a volume moving with its snapshots (calls, all idempotent). */
+export class SnapshotMoveRpc {
+  private readonly rpc: RpcClient<VolumeSnapshotMoveMethods>;
+
+  constructor(bus: Bus) {
+    this.rpc = new RpcClient<VolumeSnapshotMoveMethods>(bus);
+  }
+
+  async createMigrationSnapshot(host: string, args: MoveArgs<"create_migration_snapshot">): Promise<void> {
+    await this.rpc.call(volumeTopic(host), "create_migration_snapshot", args);
+  }
+
+  async deleteMigrationSnapshot(host: string, args: MoveArgs<"delete_migration_snapshot">): Promise<void> {
+    await this.rpc.call(volumeTopic(host), "delete_migration_snapshot", args);
+  }
+
+  getSnapshotCopyEndpoint(
+    host: string,
+    args: MoveArgs<"get_snapshot_copy_endpoint">,
+  ): Promise<VolumeSnapshotMoveMethods["get_snapshot_copy_endpoint"]["result"]> {
+    return this.rpc.call(volumeTopic(host), "get_snapshot_copy_endpoint", args);
   }
 }

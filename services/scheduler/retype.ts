@@ -9,7 +9,8 @@ import {
 } from "../../common/states";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { getMigration, insertMigration, updateMigrationIf } from "../../db/migrationRecords";
-import { getVolume, noSnapshots, updateVolumeIf, type VolumeRow } from "../../db/volumes";
+import { snapshotsMayMove } from "../../db/snapshotMoves";
+import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
 import type { SchedulerRetype } from "../rpc/methods";
 import type { VolumeRpc } from "../rpc/stubs";
@@ -83,7 +84,7 @@ async function startMigration(
       volume.id,
       { migration_status: MigrationStatus.STARTING },
       { status: VolumeStatus.RETYPING, migration_status: IDLE_MIGRATION_STATUSES },
-      noSnapshots,
+      snapshotsMayMove(deps.config.migrateVolumesWithSnapshots),
     );
     if (!started) {
       throw new VolumeMigrationFailed("Volume must not have snapshots and must not be migrating.");

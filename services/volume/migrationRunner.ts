@@ -17,6 +17,7 @@ import type { VolumeManagerDeps } from "./deps";
 import { runComputeMigration } from "./flows/compute";
 import { runDriverMigration } from "./flows/driverNative";
 import { runGenericMigration } from "./flows/generic";
+import { runSnapshotMigration } from "./flows/snapshots";
 import { beginMigration, endCancelledMigration } from "./migrationStart";
 import { destinationOf } from "./recovery";
 import { finishComputeMigration } from "./swapRows";
@@ -296,6 +297,8 @@ export class MigrationRunner {
         return runGenericMigration(deps, migrationId);
       case MigrationFlow.COMPUTE:
         return runComputeMigration(deps, migrationId);
+      case MigrationFlow.SNAPSHOTS:
+        return runSnapshotMigration(deps, migrationId);
       default: {
         const never: never = flow;
         throw new Error(`unknown flow ${String(never)}`);

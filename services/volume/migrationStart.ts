@@ -10,6 +10,7 @@ import { listAttachments } from "../../db/attachments";
 import type { Db } from "../../db/connection";
 import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { getMigration, type MigrationRow, updateMigrationIf } from "../../db/migrationRecords";
+import { snapshotChain } from "../../db/snapshotMoves";
 import { updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import { getVolumeType } from "../../db/volumeTypes";
 import type { VolumeDriver } from "../../drivers/types";
@@ -131,6 +132,7 @@ async function pickFlow(
     typeOk = typeDiffAllowsDriver(from?.extra_specs ?? {}, to?.extra_specs ?? {});
   }
   return chooseFlow({
+    hasSnapshots: (await snapshotChain(trx, volume.id)).length > 0,
     attached: attachments.some((a) => a.attach_status === AttachStatus.ATTACHED),
     forceHostCopy,
     driverCanMigrate: deps.driver.migrateVolume !== undefined,

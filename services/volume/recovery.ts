@@ -18,7 +18,9 @@ import { listServices } from "../../db/services";
 import { getVolume, updateVolumeIf, type VolumeRow } from "../../db/volumes";
 import type { MigrationDestination } from "../../drivers/types";
 import type { VolumeRpc } from "../rpc/stubs";
+import type { Bus } from "../rpc/types";
 import { cancelledByAdmin } from "./cancel";
+import { removeMovedSnapshots } from "./flows/snapshots";
 import { removeTempVolume } from "./flows/temp";
 
 export interface RecoveryDeps {
@@ -27,6 +29,8 @@ export interface RecoveryDeps {
   backend: BackendConfig;
   volumeRpc: VolumeRpc;
   logger: Logger;
+  /** For the destination's snapshots of an interrupted move with snapshots. */
+  bus?: Bus;
 }
 
 /** What recovery decided for one unfinished migration of this backend. */
@@ -193,6 +197,9 @@ async function rollBack(deps: RecoveryDeps, m: MigrationRow, reason: string): Pr
       error: reason,
     });
     const temp = m.temp_volume_id ? await getVolume(deps.db, m.temp_volume_id) : undefined;
+    if (temp && m.flow === MigrationFlow.SNAPSHOTS && deps.bus) {
+      await removeMovedSnapshots({ ...deps, bus: deps.bus }, m, temp.host!);
+    }
     if (temp) {
       await removeTempVolume(deps, m.volume_id, temp);
     }

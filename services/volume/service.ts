@@ -14,6 +14,7 @@ import type { Bus } from "../rpc/types";
 import { failedInternalDeletes } from "./cleanup";
 import { VolumeManager } from "./manager";
 import { expireComputeMigrations, leftoverVolumes, recoverMigrations } from "./recovery";
+import { snapshotMoveHandlers } from "./snapshotMoveTarget";
 import { refreshingStats, StatsCache } from "./statsCache";
 
 export interface VolumeServiceDeps {
@@ -82,7 +83,11 @@ export async function startVolumeService(
   }
   // Disk drains (issue 16) are served on the same topic and continued where a previous run left them.
   const drains = new DiskDrainWorker({ db: deps.db, logger, backend, runner });
-  const handlers = { ...manager.handlers(), ...drains.handlers() };
+  const handlers = {
+    ...manager.handlers(),
+    ...drains.handlers(),
+    ...snapshotMoveHandlers({ ...deps, driver }),
+  };
   await deps.bus.serve(volumeTopic(backend.serviceHost), refreshingStats(handlers, stats));
   for (const r of resume) {
     if (r.action === "resume-copy") {

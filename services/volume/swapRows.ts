@@ -26,6 +26,8 @@ export async function completeMigration(
   ids: { migrationId: string; sourceId: string; tempId: string },
   /** The destination's answer to update_migrated_volume; without it the temp's name is kept. */
   named?: VolumeModelUpdate,
+  /** More rows that follow the volume, in the same transaction (its snapshots' rows). */
+  within?: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<VolumeRow> {
   return db.transaction(async (trx) => {
     const source = await cas(
@@ -74,6 +76,7 @@ export async function completeMigration(
       },
       { migration_target_of: source.id },
     );
+    await within?.(trx);
     await updateMigrationIf(
       trx,
       ids.migrationId,

@@ -20,7 +20,8 @@ import {
 import { recordMigrationFailure } from "../../db/migrationOutcome";
 import { insertMigration, type MigrationRow } from "../../db/migrationRecords";
 import { listServices } from "../../db/services";
-import { noSnapshots, updateVolumeIf, type VolumeRow, type VolumeUpdates } from "../../db/volumes";
+import { snapshotsMayMove } from "../../db/snapshotMoves";
+import { updateVolumeIf, type VolumeRow, type VolumeUpdates } from "../../db/volumes";
 import { SchedulerRpc } from "../rpc/stubs";
 import { AdminPolicy, authorize, type Caller } from "./caller";
 import type { VolumeApiOptions } from "./lookup";
@@ -141,7 +142,7 @@ export async function migrateVolume(
         group_id: null,
       },
       (qb) => {
-        noSnapshots(qb);
+        snapshotsMayMove(o.config.migrateVolumesWithSnapshots)(qb);
         notAlreadyThere(qb, backend, cluster);
       },
     );

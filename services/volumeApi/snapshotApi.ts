@@ -189,6 +189,11 @@ export class SnapshotApi {
 
   async delete(caller: Caller, id: string): Promise<void> {
     const snapshot = await this.get(caller, id);
+    const owner = await getVolume(this.o.db, snapshot.volume_id);
+    if (owner && isMigrating(owner)) {
+      // Only a volume moving with its snapshots (migrate_volumes_with_snapshots) can have any.
+      throw new InvalidSnapshot("Snapshot cannot be deleted while its volume is migrating.");
+    }
     const row = await updateSnapshotIf(
       this.o.db,
       id,

@@ -11,6 +11,11 @@ export interface FlowInputs {
    * (Cinder's _can_use_driver_migration). Always true for a plain migration.
    */
   typeDiffAllowsDriver: boolean;
+  /**
+   * The volume has snapshots (the API let it move only with migrate_volumes_with_snapshots): they
+   * move with it, whatever else holds; the flow itself refuses an attached one.
+   */
+  hasSnapshots?: boolean;
 }
 
 /**
@@ -18,6 +23,9 @@ export interface FlowInputs {
  * driver flow that answers `{moved: false}` continues as generic; a driver error does not.
  */
 export function chooseFlow(i: FlowInputs): MigrationFlow {
+  if (i.hasSnapshots) {
+    return MigrationFlow.SNAPSHOTS;
+  }
   if (i.attached) {
     return MigrationFlow.COMPUTE;
   }
