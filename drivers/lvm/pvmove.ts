@@ -146,7 +146,9 @@ export class PvMover {
   /** Where the drain of `pv` stands. */
   async sample(pv: string): Promise<PvSample> {
     checkPvPath(pv);
-    const [moves, pvs] = await Promise.all([this.moves(), this.pvs()]);
+    // In this order: once the pvmove LV is gone, the PV report read after it shows the end state.
+    const moves = await this.moves();
+    const pvs = await this.pvs();
     const mine = pvs.find((p) => p.name === pv);
     return {
       move: moves.get(pv) ?? null,

@@ -21,6 +21,8 @@ import { PvDrainRefused, type PvMover, type PvSample } from "../../drivers/lvm/p
 
 /** Consecutive failures (other than an unreachable host) after which a drain is `failed`. */
 export const MAX_FAILURES = 10;
+/** Samples with no pvmove LV but extents left on the PV before the move counts as ended short. */
+const MAX_SETTLING = 3;
 
 export interface DrainLoopDeps {
   db: Db;
@@ -34,6 +36,8 @@ interface LoopState {
   /** Run pvmove on the PV again before the next sample (after an interruption). */
   resume: boolean;
   last: { at: number; moved: number } | null;
+  /** Samples in a row with no move but extents still on the PV (pvmove finishing in two commits). */
+  settling: number;
 }
 
 function isActive(row: DiskDrainRow | undefined): row is DiskDrainRow {
@@ -42,7 +46,7 @@ function isActive(row: DiskDrainRow | undefined): row is DiskDrainRow {
 
 export async function runDrain(deps: DrainLoopDeps, id: string, interrupted: boolean): Promise<void> {
   const log = deps.logger.child({ disk_drain_id: id });
-  const state: LoopState = { resume: interrupted, last: null };
+  const state: LoopState = { resume: interrupted, last: null, settling: 0 };
   let failures = 0;
   while (!deps.signal.aborted) {
     const row = await getDiskDrain(deps.db, id);
@@ -54,11 +58,12 @@ export async function runDrain(deps: DrainLoopDeps, id: string, interrupted: boo
       failures = 0;
     } catch (e) {
       const err = coerceError(e);
+      // Whatever failed, the poller on the host may have gone with it: run pvmove again first.
+      state.resume = true;
+      state.last = null;
       if (isSshConnectFailure(e)) {
         // The storage host is down: pvmove's checkpoint waits on its disks; continue when it answers.
         log.warn({ err, pv: row.pv }, "disk drain: storage host unreachable, will continue the move");
-        state.resume = true;
-        state.last = null;
       } else if (++failures >= MAX_FAILURES || e instanceof PvDrainRefused) {
         log.error({ err, pv: row.pv }, "disk drain failed");
         await finish(deps.db, row, DiskDrainStatus.FAILED, { error: err.message });
@@ -143,6 +148,7 @@ async function moving(deps: DrainLoopDeps, row: DiskDrainRow, state: LoopState, 
     state.resume = false;
   }
   if (sample.move) {
+    state.settling = 0;
     const percent = Math.min(100, Math.max(0, sample.move.percent ?? row.percent));
     const moved = Math.round((row.bytes_total * percent) / 100);
     const now = Date.now();
@@ -159,6 +165,9 @@ async function moving(deps: DrainLoopDeps, row: DiskDrainRow, state: LoopState, 
     return;
   }
   if (sample.usedBytes > 0) {
+    if (++state.settling < MAX_SETTLING) {
+      return;
+    }
     throw new PvDrainRefused(
       `pvmove of ${row.pv} is no longer running and ${sample.usedBytes} bytes are still on it`,
     );
