@@ -3,6 +3,7 @@
  * disk (raw files), on the lab's storage hosts (same-host LV copies) and between two OpenSSH
  * servers on loopback (cross-host copies).
  * Prints a table with the targets and, with --json FILE, writes the figures. See README.md.
+ * `--evacuation` measures an evacuation of 1,000 volumes instead (evacuationMain.ts).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -12,6 +13,7 @@ import { RunnerFactory, type SshRunnerSpec } from "../drivers/exec";
 import { labHost, loadLab } from "../test/lab/lab";
 import { abortOnSignals, Cleanup } from "./cleanup";
 import { findEngine } from "./engine";
+import { runEvacuationBench } from "./evacuationMain";
 import { Guest } from "./guest";
 import { type HostFigures, hostNeedMib, measureHost } from "./hostParts";
 import { type LabFigures, labNeedMib, measureLab } from "./labParts";
@@ -184,6 +186,10 @@ async function bench(opts: BenchOptions): Promise<void> {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.evacuation) {
+    await runEvacuationBench(opts, log);
+    return;
+  }
   if (process.getuid?.() !== 0) {
     throw new Error("the bench needs root (loop devices, sshd, the lab's network namespace)");
   }

@@ -13,17 +13,23 @@ export interface BenchOptions {
   parts: ReadonlySet<Part>;
   /** Class name of the copier to use when services/copy has several. */
   engine: string | null;
+  /** `--evacuation`: issue 11's evacuation figures instead of the copy engine's (evacuation.ts). */
+  evacuation: boolean;
+  evacuationVolumes: number;
 }
 
 export const USAGE = `npm run bench -- [--size-mib N] [--repeat N] [--json FILE] [--quick]
                     [--only host,dense,sparse,xhost] [--engine ClassName]
+       npm run bench -- --evacuation [--evacuation-volumes N] [--json FILE]
   --size-mib N   volume size (default 1024; smaller when the lab VGs or /tmp lack room)
   --repeat N     runs per measurement, the median is reported (default 3)
   --json FILE    also write the figures as JSON
   --quick        128 MiB and 1 run (development)
   --only LIST    measure only these parts (host: raw files on this machine; dense, sparse: the
                  lab's LVs; xhost: between two loopback sshd)
-  --engine NAME  the VolumeCopier class of services/copy to use (default: found by name)`;
+  --engine NAME  the VolumeCopier class of services/copy to use (default: found by name)
+  --evacuation   instead: plan and run the evacuation of N volumes on the embedded default
+  --evacuation-volumes N  volumes to evacuate (default 1000)`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
@@ -35,6 +41,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
       engine: { type: "string" },
+      evacuation: { type: "boolean", default: false },
+      "evacuation-volumes": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -60,6 +68,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     json: values.json ?? null,
     parts,
     engine: values.engine ?? null,
+    evacuation: values.evacuation,
+    evacuationVolumes: positiveInt(values["evacuation-volumes"], 1000, "--evacuation-volumes"),
   };
 }
 
