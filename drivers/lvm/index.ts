@@ -12,7 +12,7 @@ import type {
   VolumeDriver,
   VolumeModelUpdate,
 } from "../types";
-import { checkLvName, checkVgName, devicePath } from "./names";
+import { checkLvName, checkVgName, devicePath, snapshotLvName } from "./names";
 import { type LvmOptions, lvmOptions } from "./options";
 import { isNotFound, lvm, LVS_FIELDS, parseLvs, parseVgs, REPORT, VGS_FIELDS } from "./report";
 
@@ -192,21 +192,21 @@ export class LvmDriver implements VolumeDriver {
   async createSnapshot(snapshot: DriverSnapshot, volume: DriverVolume): Promise<void> {
     const origin = `${this.vg}/${checkLvName(volume.name)}`;
     const size = this.opts.lvmType === "thin" ? [] : ["-L", `${this.bytes(snapshot.volumeSize)}b`];
-    await this.run(lvm("lvcreate", "--snapshot", "-n", checkLvName(snapshot.name), ...size, origin, "-y"));
+    await this.run(lvm("lvcreate", "--snapshot", "-n", snapshotLvName(snapshot.name), ...size, origin, "-y"));
     if (this.opts.lvmType === "thin") {
       // Thin snapshots skip activation by default; the copy engine needs to read them.
-      await this.run(lvm("lvchange", "-ay", "-K", `${this.vg}/${snapshot.name}`));
+      await this.run(lvm("lvchange", "-ay", "-K", `${this.vg}/${snapshotLvName(snapshot.name)}`));
     }
   }
 
   async deleteSnapshot(snapshot: DriverSnapshot): Promise<void> {
-    await this.removeLv(this.vg, snapshot.name, 0);
+    await this.removeLv(this.vg, snapshotLvName(snapshot.name), 0);
   }
 
   async createVolumeFromSnapshot(volume: DriverVolume, snapshot: DriverSnapshot): Promise<VolumeModelUpdate> {
     await this.createVolume(volume);
     await this.localCopy(
-      devicePath(this.vg, snapshot.name),
+      devicePath(this.vg, snapshotLvName(snapshot.name)),
       devicePath(this.vg, volume.name),
       snapshot.volumeSize,
     );
@@ -242,7 +242,7 @@ export class LvmDriver implements VolumeDriver {
   async snapshotCopyEndpoint(snapshot: DriverSnapshot): Promise<CopyEndpoint> {
     return {
       runner: this.deps.runnerSpec,
-      path: devicePath(this.vg, checkLvName(snapshot.name)),
+      path: devicePath(this.vg, snapshotLvName(snapshot.name)),
       sizeBytes: this.bytes(snapshot.volumeSize),
       directIo: true,
       sparseTarget: false,

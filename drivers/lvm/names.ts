@@ -29,6 +29,14 @@ export function checkLvName(name: string): string {
   return name;
 }
 
+/**
+ * The LV of a snapshot (Cinder's `_escape_snapshot`): LVM reserves names starting with `snapshot`,
+ * so `snapshot-<id>` (snapshot_name_template's default) becomes `_snapshot-<id>`. Checked.
+ */
+export function snapshotLvName(name: string): string {
+  return checkLvName(name.startsWith("snapshot") ? `_${name}` : name);
+}
+
 /** `/dev/<vg>/<lv>`, both parts checked. */
 export function devicePath(vg: string, lv: string): string {
   return `/dev/${checkVgName(vg)}/${checkLvName(lv)}`;
