@@ -9,6 +9,7 @@ import * as m006 from "./006_request_ids";
 import * as m007 from "./007_snapshot_moves";
 import * as m008 from "./008_disk_drains";
 import * as m009 from "./009_type_encryption";
+import * as m010 from "./010_volume_transfers";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "007_snapshot_moves": m007,
   "008_disk_drains": m008,
   "009_type_encryption": m009,
+  "010_volume_transfers": m010,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -38,6 +38,7 @@ export type Maker =
   | "snapshot"
   | "volumeType"
   | "encryptedType"
+  | "transfer"
   | "accessGranted"
   | "qos"
   | "qosAssociated"
@@ -193,6 +194,19 @@ export const TABLE: readonly Row[] = [
   r("GET", "/types/{type}/extra_specs/volume_backend_name", v3([200, 404, 400, 404])),
   r("PUT", "/types/{type}/extra_specs/multiattach", adminOnly(200), { body: { multiattach: "<is> False" } }),
   r("DELETE", "/types/{type}/extra_specs/{key}", adminOnly(202), { fresh: "specKey" }),
+  // Volume transfers (volume_transfer.py, policies/volume_transfer.py): owner or admin, except
+  // accept, which anyone holding the key may do, from any project.
+  ...["/os-volume-transfer", "/volume-transfers"].flatMap((t) => [
+    r("GET", t, mine(200)),
+    r("GET", `${t}/detail`, mine(200)),
+    r("POST", t, owner(202), { fresh: "volume", body: { transfer: { volume_id: "{vol}" } } }),
+    r("GET", `${t}/{xfer}`, owner(200), { fresh: "transfer" }),
+    r("POST", `${t}/{xfer}/accept`, v3([202, 202, 400, 202]), {
+      fresh: "transfer",
+      body: { accept: { auth_key: "{key}" } },
+    }),
+    r("DELETE", `${t}/{xfer}`, owner(202), { fresh: "transfer" }),
+  ]),
   // Type encryption (volume_type_encryption.py): admin_api for reads too, the policy first.
   r("GET", "/types/{type}/encryption", adminOnly(200)),
   r("POST", "/types/{type}/encryption", adminOnly(200), {

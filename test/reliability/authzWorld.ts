@@ -21,6 +21,7 @@ const VOLUME_MAKERS: readonly Maker[] = [
   "migrating",
   "attachment",
   "connectedAttachment",
+  "transfer",
 ];
 const short = (): string => randomUUID().slice(0, 8);
 const idOf = (b: Json, key: string): string => (b[key] as Json)["id"] as string;
@@ -78,6 +79,14 @@ export class World {
 
   async volume(): Promise<Vars> {
     return { vol: this.pool.pop() ?? (await this.manageMany(1))[0]! };
+  }
+
+  /** A fresh volume of `demo` offered for transfer: its id, the transfer's and the auth key. */
+  async transfer(): Promise<Vars> {
+    const v = await this.volume();
+    const body = { transfer: { volume_id: v["vol"] } };
+    const t = (await this.admin("POST", "/os-volume-transfer", body, 202))["transfer"] as Json;
+    return { ...v, xfer: t["id"] as string, key: t["auth_key"] as string };
   }
 
   async twoVolumes(): Promise<Vars> {
