@@ -16,6 +16,7 @@ import type { AppConfig } from "../common/config";
 import type { Logger } from "../common/logger";
 import type { Db } from "../db/connection";
 import { type Figures, readFigures } from "../services/metrics/figures";
+import { registerDiskDrains } from "./metricsDiskDrains";
 
 export interface MetricsDeps {
   db: Db;
@@ -254,6 +255,7 @@ export function metricsRouter(deps: MetricsDeps): Router {
   const registry = new Registry();
   const figures = sharedRead(() => readFigures(deps.db, deps.config.serviceDownTime));
   registerFigures(registry, figures);
+  registerDiskDrains(registry, deps.db);
   const r = Router();
   r.use(httpDurations(registry));
   r.get("/metrics", async (_req: Request, res: Response) => {

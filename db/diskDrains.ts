@@ -112,3 +112,12 @@ export async function updateDiskDrainIf(
   const row = await conditionalUpdate<DiskDrainRow>(db, "disk_drains", id, values, expected);
   return row ? fromDb(row) : undefined;
 }
+
+/** Drains not over, and those that ended within the last `windowSecs` (what /metrics shows). */
+export async function recentDiskDrains(db: Conn, windowSecs: number): Promise<DiskDrainRow[]> {
+  const rows = (await db("disk_drains")
+    .whereIn("status", ACTIVE_DISK_DRAIN_STATUSES)
+    .orWhere("finished_at", ">=", db.raw("now() - make_interval(secs => ?)", [windowSecs]))
+    .orderBy("created_at")) as DiskDrainRow[];
+  return rows.map(fromDb);
+}

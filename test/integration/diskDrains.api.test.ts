@@ -167,6 +167,13 @@ describe("the worker's loop", () => {
       rate_bps: null,
     });
     expect(lvm.changes()).toEqual(["pvmove -b -i 1 /dev/sdb", "vgreduce cinder-x /dev/sdb"]);
+    const metrics = (await send(h, "get", "/metrics", undefined, { token: null }).expect(200)).text;
+    expect(metrics).toContain(
+      `vms_disk_drain_percent{drain="${id}",backend="drain@b",pv="/dev/sdb",status="completed"} 100`,
+    );
+    expect(metrics).toContain(
+      `vms_disk_drain_bytes_moved{drain="${id}",backend="drain@b",pv="/dev/sdb",status="completed"} ${300 * MiB}`,
+    );
     const list = await send(h, "get", `${EP}?status=completed`).expect(200);
     expect(list.body.disk_drains.map((x: { id: string }) => x.id)).toEqual([id]);
   });
