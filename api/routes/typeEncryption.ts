@@ -10,7 +10,7 @@ import type { EncryptionSpecs } from "../../db/volumeTypeEncryption";
 import { BadRequest } from "../../services/volumeApi/badRequest";
 import type { TypeEncryptionApi } from "../../services/volumeApi/typeEncryption";
 import { ctx, jsonBody } from "../context";
-import { validateCreateEncryption, validateUpdateEncryption } from "../schemas/typeEncryption";
+import { DB_MAX_INT, validateCreateEncryption, validateUpdateEncryption } from "../schemas/typeEncryption";
 import { cinderTime } from "../views/common";
 import { encryptionView } from "../views/typeEncryption";
 import { param } from "./params";
@@ -18,8 +18,9 @@ import { param } from "./params";
 type Body = { encryption: Record<string, unknown> };
 
 /**
- * The stored fields of a validated body; `key_size` as an integer (Cinder's int()). A negative
- * string passes Cinder's schema (minimum applies to numbers) and is refused here as a number is.
+ * The stored fields of a validated body; `key_size` as an integer (Cinder's int()). A string out
+ * of range passes Cinder's schema (minimum and maximum apply to numbers) and is refused here as a
+ * number is, rather than reaching the integer column.
  */
 function specsOf(e: Record<string, unknown>): EncryptionSpecs {
   const specs: EncryptionSpecs = {};
@@ -35,10 +36,12 @@ function specsOf(e: Record<string, unknown>): EncryptionSpecs {
   }
   if ("key_size" in e) {
     const n = e["key_size"] === null ? null : Number(e["key_size"]);
+    const value = `Invalid input for field/attribute key_size. Value: ${String(e["key_size"])}.`;
     if (n !== null && n < 0) {
-      throw new BadRequest(
-        `Invalid input for field/attribute key_size. Value: ${String(e["key_size"])}. ${n} is less than the minimum of 0`,
-      );
+      throw new BadRequest(`${value} ${n} is less than the minimum of 0`);
+    }
+    if (n !== null && n > DB_MAX_INT) {
+      throw new BadRequest(`${value} ${n} is greater than the maximum of ${DB_MAX_INT}`);
     }
     specs.key_size = n;
   }

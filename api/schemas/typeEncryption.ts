@@ -3,7 +3,7 @@ import { CONTROL_LOCATIONS } from "../../common/states";
 import { compileSchema, type JsonSchema } from "../validation/validator";
 
 /** Cinder's constants.DB_MAX_INT. */
-const DB_MAX_INT = 0x7fffffff;
+export const DB_MAX_INT = 0x7fffffff;
 
 function encryptionSchema(required: string[]): JsonSchema {
   return {

@@ -104,6 +104,8 @@ test("bodies are validated (before the policy), with Cinder's messages", async (
     [{ encryption: { ...SPECS, key_size: "big" } }, "Invalid input received: key_size must be an integer."],
     [{ encryption: { ...SPECS, key_size: -1 } }, "-1 is less than the minimum of 0"],
     [{ encryption: { ...SPECS, key_size: "-1" } }, "-1 is less than the minimum of 0"],
+    [{ encryption: { ...SPECS, key_size: "99999999999" } }, "is greater than the maximum of 2147483647"],
+    [{ encryption: { ...SPECS, key_size: 99999999999 } }, "is greater than the maximum of 2147483647"],
     [{ nope: {} }, "'encryption' is a required property"],
   ];
   for (const [body, message] of cases) {
