@@ -119,6 +119,19 @@ export const ROUTES: readonly RouteTemplate[] = [
   put(`${V}/types/{type}`, () => ({ volume_type: { description: "d" } })),
   post(`${V}/types/{type}/extra_specs`, () => ({ extra_specs: { k1: "v" } })),
   put(`${V}/types/{type}/extra_specs/{key}`, (b) => ({ [b.param("key")]: "v" })),
+  ...gets(V, "types/{type}/encryption types/{type}/encryption/{key}"),
+  post(`${V}/types/{type}/encryption`, () => ({
+    encryption: { provider: "luks", control_location: "front-end", cipher: "aes-xts-plain64", key_size: 256 },
+  })),
+  put(`${V}/types/{type}/encryption/{key}`, () => ({ encryption: { key_size: 128 } })),
+  ...dels(V, "types/{type}/encryption/{key}"),
+  // Transfers: a volume's id stands for a transfer's (an unknown transfer is a 404).
+  ...["os-volume-transfer", "volume-transfers"].flatMap((t) => [
+    ...gets(V, `${t} ${t}/detail ${t}/{volume}`),
+    post(`${V}/${t}`, (b) => ({ transfer: { volume_id: b.pick("volume"), name: "fz" } })),
+    post(`${V}/${t}/{volume}/accept`, () => ({ accept: { auth_key: "0123456789abcdef" } })),
+    ...dels(V, `${t}/{volume}`),
+  ]),
   post(`${V}/types/{type}/action`, () => ({ addProjectAccess: { project: "other" } })),
   post(`${V}/types/{type}/action`, () => ({ removeProjectAccess: { project: "other" } })),
   put(`${V}/os-quota-sets/{tenant}`, () => ({ quota_set: { volumes: 20 } })),
