@@ -55,6 +55,8 @@ export interface PvSample {
   usedBytes: number;
   /** Whether the PV is still a member of the VG. */
   inGroup: boolean;
+  /** The host's boot id: a new one means the host rebooted (and pvmove's poller with it). */
+  bootId: string;
 }
 
 interface Report {
@@ -146,6 +148,7 @@ export class PvMover {
   /** Where the drain of `pv` stands. */
   async sample(pv: string): Promise<PvSample> {
     checkPvPath(pv);
+    const bootId = (await this.run(["cat", "/proc/sys/kernel/random/boot_id"])).stdout.trim();
     // In this order: once the pvmove LV is gone, the PV report read after it shows the end state.
     const moves = await this.moves();
     const pvs = await this.pvs();
@@ -154,6 +157,7 @@ export class PvMover {
       move: moves.get(pv) ?? null,
       usedBytes: mine?.usedBytes ?? 0,
       inGroup: mine?.vg === this.vg,
+      bootId,
     };
   }
 

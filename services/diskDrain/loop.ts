@@ -36,6 +36,8 @@ interface LoopState {
   /** Run pvmove on the PV again before the next sample (after an interruption). */
   resume: boolean;
   last: { at: number; moved: number } | null;
+  /** The storage host's boot id at the last sample: another one means it rebooted meanwhile. */
+  bootId: string | null;
   /** Samples in a row with no move but extents still on the PV (pvmove finishing in two commits). */
   settling: number;
 }
@@ -46,7 +48,7 @@ function isActive(row: DiskDrainRow | undefined): row is DiskDrainRow {
 
 export async function runDrain(deps: DrainLoopDeps, id: string, interrupted: boolean): Promise<void> {
   const log = deps.logger.child({ disk_drain_id: id });
-  const state: LoopState = { resume: interrupted, last: null, settling: 0 };
+  const state: LoopState = { resume: interrupted, last: null, bootId: null, settling: 0 };
   let failures = 0;
   while (!deps.signal.aborted) {
     const row = await getDiskDrain(deps.db, id);
@@ -138,6 +140,12 @@ async function step(deps: DrainLoopDeps, row: DiskDrainRow, state: LoopState, lo
 async function moving(deps: DrainLoopDeps, row: DiskDrainRow, state: LoopState, log: Logger): Promise<void> {
   const { db, mover } = deps;
   let sample: PvSample = await mover.sample(row.pv);
+  if (state.bootId !== null && sample.bootId !== state.bootId) {
+    // The host rebooted between two samples (the SSH runner reconnects without an error).
+    state.resume = true;
+    state.last = null;
+  }
+  state.bootId = sample.bootId;
   if (state.resume) {
     if (sample.move) {
       log.info({ pv: row.pv, percent: sample.move.percent }, "disk drain: continuing the interrupted pvmove");

@@ -21,6 +21,8 @@ export class FakeLvm implements CommandRunner {
   move: { pv: string; percent: number } | null = null;
   /** Commands that fail while set (as an unreachable host would). */
   failing: Error | null = null;
+  /** /proc/sys/kernel/random/boot_id: change it to model a reboot. */
+  bootId = "boot-1";
 
   constructor(public pvs: FakePv[]) {}
 
@@ -29,8 +31,11 @@ export class FakeLvm implements CommandRunner {
     if (this.failing) {
       throw this.failing;
     }
-    const [sub, ...args] = argv.slice(argv.indexOf("lvm") + 1);
     const ok = (stdout = ""): CommandResult => ({ stdout, stderr: "", exitCode: 0 });
+    if (argv[0] === "cat" && argv[1] === "/proc/sys/kernel/random/boot_id") {
+      return ok(`${this.bootId}\n`);
+    }
+    const [sub, ...args] = argv.slice(argv.indexOf("lvm") + 1);
     switch (sub) {
       case "pvs":
         return ok(JSON.stringify({ report: [{ pv: this.pvs.map(pvRow) }] }));
@@ -70,7 +75,7 @@ export class FakeLvm implements CommandRunner {
   changes(): string[] {
     return this.calls
       .map((a) => a.slice(a.indexOf("lvm") + 1))
-      .filter((a) => a[0] !== "pvs" && a[0] !== "lvs")
+      .filter((a) => a[0] !== "pvs" && a[0] !== "lvs" && a[0] !== "cat")
       .map((a) => a.join(" "));
   }
 
