@@ -1,8 +1,9 @@
 /**
  * JSON documents of the built-in Keystone, in Keystone v3's shapes (api-ref identity v3): version
- * discovery, the token body and its catalog. See shared/reference clients.md §1b and §7 for which
+ * discovery, the token body and its catalog, domains and projects. See shared/reference clients.md §1b and §7 for which
  * keys the CLIs and tempest need; the rest is there because real Keystone sends it.
  */
+import type { DomainRecord, ProjectRecord } from "./resources";
 import { DEFAULT_DOMAIN, type TokenRecord } from "./types";
 import { stableId } from "./users";
 
@@ -86,4 +87,33 @@ export function tokenBody(
     }
   }
   return { token };
+}
+
+/** A domain as Keystone shows it (`GET /v3/domains[/{id}]`). */
+export function domainBody(d: DomainRecord, urls: Urls): Record<string, unknown> {
+  return {
+    id: d.id,
+    name: d.name,
+    description: d.description,
+    enabled: d.enabled,
+    tags: [],
+    options: {},
+    links: { self: `${urls.base}${urls.mount}/v3/domains/${d.id}` },
+  };
+}
+
+/** A project as Keystone shows it: a top-level project's parent is its domain. */
+export function projectBody(p: ProjectRecord, urls: Urls): Record<string, unknown> {
+  return {
+    id: p.id,
+    name: p.name,
+    domain_id: p.domainId,
+    description: p.description,
+    enabled: p.enabled,
+    is_domain: false,
+    parent_id: p.domainId,
+    tags: [],
+    options: {},
+    links: { self: `${urls.base}${urls.mount}/v3/projects/${p.id}` },
+  };
 }

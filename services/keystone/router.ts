@@ -1,7 +1,8 @@
 /**
  * The built-in minimal Keystone v3 over HTTP, mounted by the API (`/identity`) when
  * `[keystone] enabled = true`: version discovery, and `/v3/auth/tokens` (POST issue, GET/HEAD
- * validate, DELETE revoke). Errors use Keystone's body `{"error": {"code", "title", "message"}}`,
+ * validate, DELETE revoke), and domains and projects (resources.ts: what tempest needs to make a
+ * throwaway project). Errors use Keystone's body `{"error": {"code", "title", "message"}}`,
  * not Cinder's faults: keystoneauth and tempest read `error.message`.
  */
 import express, { type NextFunction, type Request, type Response, Router } from "express";
@@ -9,8 +10,9 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import type { AppConfig } from "../../common/config";
 import { NotFound, ServiceError, ValidationError } from "../../common/errors";
 import type { Logger } from "../../common/logger";
-import { tokenBody, type Urls, v3VersionEntry } from "./documents";
+import { domainBody, projectBody, tokenBody, type Urls, v3VersionEntry } from "./documents";
 import { BuiltinKeystone } from "./identity";
+import { KeystoneResources } from "./resources";
 import { loadUsersFile } from "./users";
 
 export interface KeystoneRouterDeps {
@@ -25,16 +27,17 @@ const TITLES: Readonly<Record<number, string>> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
 };
 
 function urlsOf(req: Request): Urls {
   return { base: `${req.protocol}://${req.get("host") ?? "localhost"}`, mount: req.baseUrl };
 }
 
-function jsonBody(req: Request): unknown {
+function jsonBody(req: Request, expected = "auth"): unknown {
   const raw: unknown = req.body;
   if (!Buffer.isBuffer(raw) || raw.length === 0) {
-    throw new ValidationError("Expecting to find auth in request body.");
+    throw new ValidationError(`Expecting to find ${expected} in request body.`);
   }
   try {
     return JSON.parse(raw.toString("utf8"));
@@ -77,11 +80,9 @@ export function keystoneRouter(deps: KeystoneRouterDeps): Router {
   if (!cfg.enabled || cfg.usersFile === null) {
     return r;
   }
-  const keystone = new BuiltinKeystone({
-    users: loadUsersFile(cfg.usersFile),
-    tokenExpiration: cfg.tokenExpiration,
-    clock: deps.clock,
-  });
+  const users = loadUsersFile(cfg.usersFile);
+  const keystone = new BuiltinKeystone({ users, tokenExpiration: cfg.tokenExpiration, clock: deps.clock });
+  const resources = new KeystoneResources(users);
   // The API reads bodies as raw bytes already; this covers the router mounted on its own.
   r.use(express.raw({ type: () => true, limit: "64kb" }));
 
@@ -112,9 +113,45 @@ export function keystoneRouter(deps: KeystoneRouterDeps): Router {
     res.status(204).end();
   });
 
+  resourceRoutes(r, keystone, resources);
+
   r.use((_req: Request, _res: Response, next: NextFunction) => {
     next(new NotFound("The resource could not be found."));
   });
   r.use(keystoneErrors(deps.logger));
   return r;
+}
+
+/** Domains and projects: the caller's token first (401), then the policy (403), then the lookup. */
+function resourceRoutes(r: Router, keystone: BuiltinKeystone, resources: KeystoneResources): void {
+  const caller = (req: Request) => keystone.authenticate(req.get("x-auth-token"));
+  const queryString = (req: Request, key: string): string | undefined => {
+    const v = req.query[key];
+    return typeof v === "string" ? v : undefined;
+  };
+  r.get("/v3/domains", (req, res) => {
+    const filters = { name: queryString(req, "name"), enabled: queryString(req, "enabled") };
+    const urls = urlsOf(req);
+    const domains = resources.listDomains(caller(req), filters);
+    res.status(200).json({
+      domains: domains.map((d) => domainBody(d, urls)),
+      links: { self: `${urls.base}${req.originalUrl}`, previous: null, next: null },
+    });
+  });
+  r.get("/v3/domains/:id", (req, res) => {
+    const domain = resources.showDomain(caller(req), req.params["id"]!);
+    res.status(200).json({ domain: domainBody(domain, urlsOf(req)) });
+  });
+  r.post("/v3/projects", (req, res) => {
+    const project = resources.createProject(caller(req), () => jsonBody(req, "project"));
+    res.status(201).json({ project: projectBody(project, urlsOf(req)) });
+  });
+  r.get("/v3/projects/:id", (req, res) => {
+    const project = resources.showProject(caller(req), req.params["id"]!);
+    res.status(200).json({ project: projectBody(project, urlsOf(req)) });
+  });
+  r.delete("/v3/projects/:id", (req, res) => {
+    resources.deleteProject(caller(req), req.params["id"]!);
+    res.status(204).end();
+  });
 }

@@ -40,6 +40,11 @@ export class UserDirectory {
     return this.byId.get(id);
   }
 
+  /** Every project some user is in, once each. */
+  projects(): KeystoneProject[] {
+    return [...new Map([...this.byId.values()].map((u) => [u.project.id, u.project])).values()];
+  }
+
   get size(): number {
     return this.byId.size;
   }
