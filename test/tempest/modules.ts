@@ -36,13 +36,12 @@ const REQUIRED = [
   "tempest.api.volume.admin.test_volume_types",
   "tempest.api.volume.test_volume_transfers",
   "tempest.api.volume.admin.test_volume_quotas",
+  // Makes a throwaway project through the built-in Keystone's domains and projects API.
+  "tempest.api.volume.admin.test_volume_quota_classes",
 ] as const;
 
 /** Run and reported, not required yet: what each still waits for. */
-const REPORTED = [
-  // Needs Keystone's domains API, which the built-in Keystone does not have.
-  "tempest.api.volume.admin.test_volume_quota_classes",
-] as const;
+const REPORTED = [] as const;
 
 export const TEMPEST_MODULES = [...REQUIRED, ...REPORTED] as const;
 export type TempestModule = (typeof TEMPEST_MODULES)[number];
