@@ -87,6 +87,11 @@ export const ROUTES: readonly RouteTemplate[] = [
   ...gets("", "- v3 v3/ metrics dashboard/ dashboard/config.json dashboard/vendor/{file}"),
   ...gets("", "dashboard/{file} identity/v3 {file}"),
   post("/identity/v3/auth/tokens", () => ({ auth: { identity: { methods: ["password"] } } })),
+  // Keystone's domains and projects: a class name ("default") stands for a domain id, a tenant for a
+  // project (the users file's projects cannot be deleted; unknown ids are a 404).
+  ...gets("", "identity/v3/domains identity/v3/domains/{klass} identity/v3/projects/{tenant}"),
+  post("/identity/v3/projects", () => ({ project: { name: "fz-project", domain_id: "default" } })),
+  ...dels("", "identity/v3/projects/{tenant}"),
   ...gets(V, "volumes volumes/detail volumes/{volume} snapshots snapshots/detail"),
   ...gets(V, "snapshots/{snapshot} types types/{type} types/{type}/extra_specs"),
   ...gets(V, "types/{type}/extra_specs/{key} types/{type}/os-volume-type-access limits"),
