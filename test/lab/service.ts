@@ -33,8 +33,14 @@ export const BACKENDS: LabBackend[] = [
   { name: "lvm-b-thin", host: "host-b", vg: "cinder-b2", lvmType: "thin" },
 ];
 
-export function labConfig(lab: Lab, stateDir: string, port: number, extra = ""): string {
-  const sections = BACKENDS.map((b) => {
+export function labConfig(
+  lab: Lab,
+  stateDir: string,
+  port: number,
+  extra = "",
+  backends: LabBackend[] = BACKENDS,
+): string {
+  const sections = backends.map((b) => {
     const h = labHost(lab, b.host);
     return [
       `[${b.name}]`,
@@ -59,7 +65,7 @@ export function labConfig(lab: Lab, stateDir: string, port: number, extra = ""):
     "transport_url = memory://",
     "auth_strategy = noauth",
     "noauth_admin_users = admin",
-    `enabled_backends = ${BACKENDS.map((b) => b.name).join(", ")}`,
+    `enabled_backends = ${backends.map((b) => b.name).join(", ")}`,
     "report_interval = 3",
     "service_down_time = 60",
     "osapi_volume_listen = 127.0.0.1",
@@ -80,11 +86,16 @@ export interface LabService {
   stop(): Promise<void>;
 }
 
-export async function startLabService(lab: Lab, extra = ""): Promise<LabService> {
+/** The service on the lab; `backends` replaces the four of BACKENDS (a test of its own VG). */
+export async function startLabService(
+  lab: Lab,
+  extra = "",
+  backends: LabBackend[] = BACKENDS,
+): Promise<LabService> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "vms-lab-svc-"));
   const port = await freePort();
   const conf = path.join(stateDir, "cinder.conf");
-  fs.writeFileSync(conf, labConfig(lab, stateDir, port, extra));
+  fs.writeFileSync(conf, labConfig(lab, stateDir, port, extra, backends));
   // Four backends each open SSH to a UML host and read its VGs before the API listens: about
   // 10 s per backend at a load of 9 on this machine's two CPUs, over a minute in all.
   const proc = await startProcess(["all", "--config", conf], {
@@ -93,7 +104,7 @@ export async function startLabService(lab: Lab, extra = ""): Promise<LabService>
   });
   const endpoint = `http://127.0.0.1:${port}/v3`;
   try {
-    await prepare(endpoint);
+    await prepare(endpoint, backends);
   } catch (e) {
     await proc.stop();
     const tail = proc.output().split("\n").slice(-40).join("\n");
@@ -114,7 +125,7 @@ export async function startLabService(lab: Lab, extra = ""): Promise<LabService>
 }
 
 /** Volume types per backend, and every pool reported. */
-async function prepare(endpoint: string): Promise<void> {
+async function prepare(endpoint: string, backends: LabBackend[]): Promise<void> {
   // Types ask for a kind of provisioning, not for a backend: a type naming volume_backend_name
   // would make every other backend an invalid migration destination (as in Cinder).
   for (const [name, specs] of [
@@ -135,9 +146,9 @@ async function prepare(endpoint: string): Promise<void> {
   await waitFor(
     async () => {
       const r = await cinder(endpoint, ["get-pools"], { project: "lab" });
-      return BACKENDS.every((b) => r.stdout.includes(`lab@${b.name}#${b.name}`));
+      return backends.every((b) => r.stdout.includes(`lab@${b.name}#${b.name}`));
     },
-    "all four lab pools reported",
+    "every lab pool reported",
     60_000,
     500,
   );
