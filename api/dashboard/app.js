@@ -7,6 +7,7 @@ import { createApi } from "./lib/api.js";
 import { openEvents } from "./lib/events.js";
 import { clearSession, loadSession, saveSession } from "./lib/session.js";
 import { initialState, reducer } from "./lib/state.js";
+import { DiskDrainsView } from "./views/diskDrains.js";
 import { EvacuationsView } from "./views/evacuations.js";
 import { MigrationsView } from "./views/migrations.js";
 import { PoolsView } from "./views/pools.js";
@@ -17,6 +18,7 @@ import { VolumesView } from "./views/volumes.js";
 const VIEWS = [
   { id: "migrations", title: "Migrations", admin: true, component: MigrationsView },
   { id: "evacuations", title: "Evacuations", admin: true, component: EvacuationsView },
+  { id: "drains", title: "Disk drains", admin: true, component: DiskDrainsView },
   { id: "volumes", title: "Volumes", admin: false, component: VolumesView },
   { id: "pools", title: "Pools", admin: true, component: PoolsView },
   { id: "services", title: "Services", admin: true, component: ServicesView },

@@ -56,6 +56,7 @@ test("every module the import map and the page's modules name is served as JavaS
     }
   }
   expect(seen.has("/dashboard/views/evacuations.js")).toBe(true);
+  expect(seen.has("/dashboard/views/diskDrains.js")).toBe(true);
   const css = await request(h.app).get("/dashboard/vendor/uPlot.min.css");
   expect(css.status).toBe(200);
   expect(css.headers["content-type"]).toBe("text/css; charset=utf-8");
