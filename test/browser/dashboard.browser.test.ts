@@ -8,7 +8,9 @@
  * - start another, change its bandwidth limit, cancel it;
  * - preview an evacuation's plan (dry run), run it, watch it to its report;
  * - with the event stream blocked the page says so and polls every 5 s;
- * - sign in as a member: no admin view, no admin action.
+ * - sign in as a member: no admin view, no admin action;
+ * - disk drains seeded in a Postgres database (a raw-file backend refuses a real one) behind an API
+ *   process of their own: the rows with their progress, and Cancel sends os-cancel.
  *
  * Screenshots of each view (1280×800, and 390×844 phones) go to test/browser/artifacts/.
  */
@@ -18,6 +20,9 @@ import path from "node:path";
 
 import { type Browser, chromium, type Page, type Request } from "playwright-core";
 
+import type { Updates } from "../../db/conditional";
+import { type DiskDrainRow, insertDiskDrain, updateDiskDrainIf } from "../../db/diskDrains";
+import { createTestDatabase } from "../helpers/db";
 import { freePort, type ServiceProcess, startProcess } from "../helpers/processes";
 import { waitFor } from "../helpers/stack";
 
@@ -372,6 +377,119 @@ test("a member sees no admin view and no admin action", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await shot("member-volumes-phone");
 }, 60_000);
+
+test("disk drains: each drain's progress, rate, ETA, resumes and error; Cancel sends os-cancel", async () => {
+  // pvmove needs an LVM backend: seed the rows with the service's db layer in a Postgres database,
+  // and serve them with an API process of its own (no volume worker: a cancel stays "cancelling").
+  const tdb = await createTestDatabase();
+  const GiB = 1024 * MiB;
+  const drain = async (backend: string, pv: string, values: Updates<DiskDrainRow>) => {
+    const row = await insertDiskDrain(tdb.db, {
+      backend,
+      pv,
+      vg: `cinder-${backend.split("@")[1]}`,
+      remove_from_group: true,
+      interval: 5,
+      bytes_total: 8 * GiB,
+      project_id: "demo",
+      user_id: "admin",
+    });
+    return (await updateDiskDrainIf(tdb.db, row!.id, values, { status: "pending" }))!;
+  };
+  const moving = await drain("lab@lvm-a3", "/dev/ubdd", {
+    status: "moving",
+    percent: 37.5,
+    bytes_moved: 3 * GiB,
+    rate_bps: 50_000_000,
+    resumes: 1,
+    started_at: new Date(Date.now() - 60_000),
+  });
+  await drain("lab@lvm-b1", "/dev/sdc", {
+    status: "failed",
+    percent: 12.5,
+    bytes_moved: GiB,
+    error: "pvmove exited 5: Insufficient free space",
+    started_at: new Date(Date.now() - 3_600_000),
+    finished_at: new Date(Date.now() - 3_000_000),
+  });
+
+  const port = await freePort();
+  const conf = path.join(stateDir, "drains.conf");
+  fs.writeFileSync(
+    conf,
+    [
+      "[DEFAULT]",
+      "host = drains",
+      `state_path = ${stateDir}`,
+      "transport_url = memory://",
+      "auth_strategy = noauth",
+      "noauth_admin_users = admin",
+      "osapi_volume_listen = 127.0.0.1",
+      `osapi_volume_listen_port = ${port}`,
+      "[database]",
+      `connection = ${tdb.url}`,
+    ].join("\n"),
+  );
+  const apiProc = await startProcess(["api", "--config", conf], { readyLine: /The dashboard: http\S+/ });
+  const own = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const ownUrls: string[] = [];
+  const ownErrors: string[] = [];
+  const actions: string[] = [];
+  own.on("request", (r: Request) => {
+    ownUrls.push(r.url());
+    if (r.method() === "POST" && r.url().endsWith("/action")) {
+      actions.push(`${new URL(r.url()).pathname} ${r.postData() ?? ""}`);
+    }
+  });
+  own.on("pageerror", (e) => ownErrors.push(e.message));
+  try {
+    await own.goto(`http://127.0.0.1:${port}/dashboard/#/drains`);
+    await own.getByLabel("User").fill("admin");
+    await own.getByLabel("Project").fill("demo");
+    await own.getByRole("button", { name: "Sign in" }).click();
+    await own.getByRole("link", { name: "Disk drains", exact: true }).waitFor();
+    await own.getByRole("heading", { name: "Disk drains (1 active)" }).waitFor();
+
+    const row = own.locator("#disk-drains tr").filter({ hasText: "/dev/ubdd" });
+    await row.getByText("lab@lvm-a3", { exact: true }).waitFor();
+    await row.getByText("moving", { exact: true }).waitFor();
+    const bar = row.getByRole("progressbar", { name: "Drain of /dev/ubdd on lab@lvm-a3" });
+    expect(await bar.getAttribute("aria-valuenow")).toBe("37.5");
+    await row.getByText("37.5 %").waitFor();
+    await row.getByText("3.0 GiB of 8.0 GiB").waitFor();
+    await row.getByText("50.0 MB/s").waitFor();
+    // (8 - 3) GiB at 50 MB/s: 108 s.
+    await row.getByText("ETA 1 min 48 s").waitFor();
+    await expect(row.locator('td[data-label="Resumes"]').textContent()).resolves.toBe("1");
+
+    const failed = own.locator("#disk-drains tr").filter({ hasText: "/dev/sdc" });
+    await failed.getByText("failed", { exact: true }).waitFor();
+    await failed.getByText("pvmove exited 5: Insufficient free space").waitFor();
+    await expect(failed.getByRole("button", { name: /Cancel/ }).count()).resolves.toBe(0);
+    await own.screenshot({ path: path.join(ARTIFACTS, "disk-drains.png"), fullPage: true });
+
+    await row.getByRole("button", { name: "Cancel the drain of /dev/ubdd on lab@lvm-a3" }).click();
+    await row.getByText(/Extents already moved stay moved/).waitFor();
+    await row.getByRole("button", { name: "Yes, cancel it" }).click();
+    await row.getByText("Cancel requested").waitFor({ timeout: 10_000 });
+    await row.getByText("cancelling", { exact: true }).waitFor();
+    expect(actions).toEqual([`/v3/demo/disk-drains/${moving.id}/action {"os-cancel":{}}`]);
+    const res = await fetch(`http://127.0.0.1:${port}/v3/demo/disk-drains/${moving.id}`, {
+      headers: { "X-Auth-Token": "admin:demo" },
+    });
+    expect(((await res.json()) as { disk_drain: { status: string } }).disk_drain.status).toBe("cancelling");
+    await own.screenshot({ path: path.join(ARTIFACTS, "disk-drains-cancelling.png"), fullPage: true });
+
+    await own.setViewportSize({ width: 390, height: 844 });
+    await own.screenshot({ path: path.join(ARTIFACTS, "disk-drains-phone.png"), fullPage: true });
+    expect(ownErrors).toEqual([]);
+    expect(ownUrls.filter((u) => /admin:demo|admin%3Ademo/i.test(u))).toEqual([]);
+  } finally {
+    await own.close();
+    await apiProc.stop();
+    await tdb.drop();
+  }
+}, 240_000);
 
 test("no token ever went into a URL, and the page threw nothing", () => {
   expect(pageErrors).toEqual([]);
