@@ -49,6 +49,8 @@ export interface TransferFilter {
   columns?: Record<string, string>;
 }
 
+const UUID_COLUMNS: ReadonlySet<string> = new Set(["id", "volume_id"]);
+
 /** Live transfers, oldest first (Cinder's created_at, id ascending). */
 export async function listTransfers(db: Conn, f: TransferFilter = {}): Promise<TransferRow[]> {
   const qb = db("transfers")
@@ -62,6 +64,10 @@ export async function listTransfers(db: Conn, f: TransferFilter = {}): Promise<T
     qb.join("volumes", "volumes.id", "transfers.volume_id").where("volumes.project_id", f.projectId);
   }
   for (const [k, v] of Object.entries(f.columns ?? {})) {
+    // A uuid column compared with anything else matches nothing (Postgres would refuse the query).
+    if (UUID_COLUMNS.has(k) && !isUuid(v)) {
+      return [];
+    }
     qb.where(`transfers.${k}`, v);
   }
   return (await qb) as TransferRow[];

@@ -53,6 +53,9 @@ export async function insertEncryptionIfUnused(
   typeId: string,
   specs: EncryptionSpecs & Pick<EncryptionRow, "provider" | "control_location">,
 ): Promise<EncryptionRow | undefined> {
+  if (!isUuid(typeId)) {
+    return undefined;
+  }
   const rows = await db.raw<{ rows: EncryptionRow[] }>(
     `INSERT INTO volume_type_encryption
        (encryption_id, volume_type_id, provider, control_location, cipher, key_size)
@@ -78,6 +81,9 @@ export async function updateEncryptionIfUnused(
   typeId: string,
   specs: EncryptionSpecs,
 ): Promise<EncryptionRow | undefined> {
+  if (!isUuid(typeId)) {
+    return undefined;
+  }
   const rows = (await db("volume_type_encryption")
     .where({ volume_type_id: typeId, deleted: false })
     .where(typeUnused(db, typeId))
@@ -88,6 +94,10 @@ export async function updateEncryptionIfUnused(
 
 /** Soft-deletes the type's live encryption if no live volume has the type; whether a row went. */
 export async function deleteEncryptionIfUnused(db: Conn, typeId: string): Promise<boolean> {
+  // The ids are uuid columns: anything else names no row (and must not reach Postgres as one).
+  if (!isUuid(typeId)) {
+    return false;
+  }
   const n = await db("volume_type_encryption")
     .where({ volume_type_id: typeId, deleted: false })
     .where(typeUnused(db, typeId))

@@ -133,6 +133,13 @@ export class TransferApi {
         crypt_hash: cryptHash(salt, authKey),
         no_snapshots: r.noSnapshots,
         source_project_id: volume.project_id,
+      }).catch((err: unknown) => {
+        // A volume reset to available while its transfer is still open: one live transfer per
+        // volume (a partial unique index); the whole transaction, status change included, rolls back.
+        if ((err as { code?: string }).code === "23505") {
+          throw new BadRequest(`Invalid volume: Volume ${volume.id} already has a transfer in progress.`);
+        }
+        throw err;
       });
     });
     return { ...row, auth_key: authKey };

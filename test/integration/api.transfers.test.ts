@@ -151,3 +151,25 @@ test("3.57 shows the history fields; volume-transfers lists like os-volume-trans
   const filtered = await api(h, "get", "/v3/demo/volume-transfers?name=nope", { token: MEMBER });
   expect(filtered.body.transfers).toEqual([]);
 });
+
+test("fuzzer findings: a volume_id filter that is no uuid lists nothing; a second transfer of a volume reset to available is a 400", async () => {
+  for (const path of ["os-volume-transfer", "volume-transfers"]) {
+    const listed = await api(h, "get", `/v3/demo/${path}?volume_id=false`, {
+      token: MEMBER,
+      version: "3.55",
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.body.transfers).toEqual([]);
+  }
+  const v = await addVolume(h);
+  expect((await create(v.id)).status).toBe(202);
+  // An admin resets the volume while its transfer is open: the next offer must not reach the index.
+  await h.t.db("volumes").where({ id: v.id }).update({ status: "available" });
+  const again = await create(v.id);
+  expect(again.status).toBe(400);
+  expect(again.body.badRequest.message).toBe(
+    `Invalid volume: Volume ${v.id} already has a transfer in progress.`,
+  );
+  // The refused offer changed nothing: the volume stays as the reset left it.
+  expect((await volumeRow(h, v.id))["status"]).toBe("available");
+});

@@ -172,3 +172,15 @@ test("refused while a volume has the type, in Cinder's words; such a type takes 
   ]);
   expect((await enc(typeId).get()).body).toMatchObject({ cipher: "aes-xts-plain64" });
 });
+
+test("a type id that is no uuid names nothing: 404 on every method, never a 500 (found by the fuzzer)", async () => {
+  const bad = encodeURIComponent("ᙸ𘥂-not-a-uuid");
+  for (const r of [
+    await enc(bad, `/${randomUUID()}`).delete(),
+    await enc(bad, `/${randomUUID()}`).put({ encryption: { cipher: "x" } }),
+    await enc(bad).get(),
+    await enc(bad).post({ encryption: SPECS }),
+  ]) {
+    expect(r.status).toBe(404);
+  }
+});
