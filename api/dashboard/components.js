@@ -1,6 +1,6 @@
 // Small shared pieces of the views: progress bar, status badge, field, notices, responsive table.
 import { html } from "htm/preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 
 /** A labelled progress bar (role=progressbar); `percent` null shows an indeterminate bar. */
 export function ProgressBar({ percent, label, tone = "", small = false }) {
@@ -123,4 +123,28 @@ export function Section({ title, actions, children, id }) {
     </div>
     ${children}
   </section>`;
+}
+
+/**
+ * A list the event stream does not carry, read again every `everyMs` while the view is open, when
+ * the page asks (`reload`) and after an action (`refresh`). `[rows or null, error, refresh]`.
+ */
+export function usePolled(api, path, key, reload, everyMs) {
+  const [rows, setRows] = useState(null);
+  const [error, setError] = useState(null);
+  const [again, setAgain] = useState(0);
+  useEffect(() => {
+    api
+      .get(path)
+      .then((r) => {
+        setRows(r[key]);
+        setError(null);
+      })
+      .catch(setError);
+  }, [api, path, key, reload, again]);
+  useEffect(() => {
+    const t = setInterval(() => setAgain((n) => n + 1), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return [rows, error, () => setAgain((n) => n + 1)];
 }

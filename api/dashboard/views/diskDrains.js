@@ -3,9 +3,9 @@
 // admin cancels a pending or moving one (os-cancel). Drains are not in the live event stream, so
 // this view reads the list again every 5 s while it is open (the default pvmove interval).
 import { html } from "htm/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
-import { Badge, ErrorNote, ProgressBar, Section, Table, useAction } from "../components.js";
+import { Badge, ErrorNote, ProgressBar, Section, Table, useAction, usePolled } from "../components.js";
 import { bytes, duration, percent, rate, time } from "../lib/format.js";
 
 const REFRESH_MS = 5000;
@@ -70,23 +70,7 @@ function rateCell(d) {
 }
 
 export function DiskDrainsView({ api, reload }) {
-  const [drains, setDrains] = useState(null);
-  const [error, setError] = useState(null);
-  const [again, setAgain] = useState(0);
-  useEffect(() => {
-    api
-      .get("/disk-drains")
-      .then((r) => {
-        setDrains(r.disk_drains);
-        setError(null);
-      })
-      .catch(setError);
-  }, [api, reload, again]);
-  useEffect(() => {
-    const t = setInterval(() => setAgain((n) => n + 1), REFRESH_MS);
-    return () => clearInterval(t);
-  }, []);
-  const done = () => setAgain((n) => n + 1);
+  const [drains, error, done] = usePolled(api, "/disk-drains", "disk_drains", reload, REFRESH_MS);
 
   const columns = [
     { key: "backend", label: "Backend", cell: (d) => html`<code class="one-line">${d.backend}</code>` },

@@ -2,9 +2,9 @@
 // enable / disable through PUT os-services/enable|disable-log-reason. Up/down follows the clock,
 // not a row change, so this view reads the list again every 10 s while it is open.
 import { html } from "htm/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 
-import { Badge, ErrorNote, Section, Table, useAction } from "../components.js";
+import { Badge, ErrorNote, Section, Table, useAction, usePolled } from "../components.js";
 import { time } from "../lib/format.js";
 
 const REFRESH_MS = 10_000;
@@ -51,23 +51,7 @@ function Toggle({ api, service, onDone }) {
 }
 
 export function ServicesView({ api, reload }) {
-  const [services, setServices] = useState(null);
-  const [error, setError] = useState(null);
-  const [again, setAgain] = useState(0);
-  useEffect(() => {
-    api
-      .get("/os-services")
-      .then((r) => {
-        setServices(r.services);
-        setError(null);
-      })
-      .catch(setError);
-  }, [api, reload, again]);
-  useEffect(() => {
-    const t = setInterval(() => setAgain((n) => n + 1), REFRESH_MS);
-    return () => clearInterval(t);
-  }, []);
-  const done = () => setAgain((n) => n + 1);
+  const [services, error, done] = usePolled(api, "/os-services", "services", reload, REFRESH_MS);
   const columns = [
     { key: "binary", label: "Binary", cell: (s) => s.binary },
     { key: "host", label: "Host", cell: (s) => html`<code>${s.host}</code>` },
