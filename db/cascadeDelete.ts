@@ -4,7 +4,7 @@
  */
 import type { Knex } from "knex";
 
-import type { SnapshotStatus } from "../common/states";
+import { SnapshotStatus } from "../common/states";
 
 type Conn = Knex | Knex.Transaction;
 
@@ -49,10 +49,10 @@ export async function markSnapshotsDeleting(
   if (statuses) {
     qb.whereIn("status", statuses);
   }
-  await qb.update({ status: "deleting", updated_at: db.fn.now() });
+  await qb.update({ status: SnapshotStatus.DELETING, updated_at: db.fn.now() });
   const left = (await db("snapshots")
     .where({ volume_id: volumeId, deleted: false })
-    .whereNot("status", "deleting")
+    .whereNot("status", SnapshotStatus.DELETING)
     .count<{ count: string | number }[]>("* as count")) as { count: string | number }[];
   return Number(left[0]?.count ?? 0);
 }
