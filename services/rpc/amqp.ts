@@ -214,7 +214,16 @@ export class AmqpBus implements Bus {
       const waitUntil = Math.min(deadline, Date.now() + this.opts.connectWaitMs);
       const envelope = { method, args, context: outgoingContext() };
       this.publish(topic, envelope, { replyTo: REPLY_TO, correlationId }, waitUntil, send).catch(
-        (e: unknown) => this.pending.get(correlationId)?.settle(coerceError(e)),
+        (e: unknown) =>
+          this.pending
+            .get(correlationId)
+            // Waited for the broker until the call's own deadline: that is the call timing out (the
+            // wait and the reply timer end together, and either may fire first).
+            ?.settle(
+              e instanceof BusUnavailable && waitUntil === deadline
+                ? new RpcTimeout(topic, method, timeoutMs)
+                : coerceError(e),
+            ),
       );
     });
   }

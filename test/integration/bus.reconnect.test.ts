@@ -238,6 +238,7 @@ test("with the broker unreachable, casts and calls fail with BusUnavailable afte
 test("a volume worker's own calls (patientBus) outlast an outage longer than the bound: an idempotent call is answered once the broker is back; others fail as before", async () => {
   const viaProxy = `amqp://${AMQP.username || "guest"}:${AMQP.password || "guest"}@127.0.0.1:${proxy.port}/${vhost.name}`;
   const WAIT_MS = 500;
+  proxy.restore(); // whatever an earlier test left
   const raw = await bus({ connectWaitMs: WAIT_MS, reconnectDelayMs: { initial: 100, max: 400 } }, viaProxy);
   const worker = await bus();
   const handled: RpcArgs[] = [];
