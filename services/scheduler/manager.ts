@@ -14,6 +14,7 @@ import { toRpcHandlers } from "../rpc/typed";
 import type { RpcHandlers } from "../rpc/types";
 import { loadPools, type PoolState } from "./backends";
 import type { SchedulerDeps } from "./deps";
+import { explainNoPlacement } from "./explain";
 import { type PlacementRequest, rankPools } from "./filters";
 import { scheduleRetype } from "./retype";
 
@@ -143,6 +144,16 @@ export class SchedulerManager {
         (pool === null || p.capabilities.pool_name === pool),
     );
     if (!wanted[0]) {
+      const why = await explainNoPlacement(
+        this.deps.db,
+        this.deps.config.serviceDownTime,
+        { backend: target, pool },
+        await this.placement(volume),
+      );
+      this.deps.logger.warn(
+        { volume_id: volume.id, backend, why },
+        "no pool of the named destination passes",
+      );
       throw new NoValidBackend(`Cannot place volume ${volume.id} on ${backend}`);
     }
     return wanted[0];

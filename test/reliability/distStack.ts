@@ -83,6 +83,7 @@ ${backend("file-1")}${backend("file-2")}`,
     api: { base: `http://127.0.0.1:${port}/v3/demo`, headers: { "X-Auth-Token": "admin:demo" } },
     stateDir,
     procs,
+    logs: () => new Map([...procs].map(([role, p]) => [role, p.output()])),
     async start(role) {
       const { args, ready } = argv[role];
       const proc = await startProcess([...args, "--config", conf], {

@@ -25,6 +25,25 @@ export interface FaultTarget {
   api: ApiTarget;
   /** state_path: the raw-file backends' folders are `file-1/` and `file-2/` in it. */
   stateDir: string;
+  /** Each process's captured output by role, for a failure's post-mortem. */
+  logs?: () => Map<string, string>;
+}
+
+/**
+ * The last warnings and errors each process logged (pino levels 40+, and anything not JSON), for
+ * the CI log when a fault run fails: CI keeps no files, so this is all a later reader has.
+ */
+export function warningsOf(t: FaultTarget, perProcess = 25): string {
+  const out: string[] = [];
+  for (const [role, text] of t.logs?.() ?? []) {
+    const lines = text.split("\n").filter((l) => {
+      const m = /^\{"level":(\d+)/.exec(l);
+      return l.trim() !== "" && (!m || Number(m[1]) >= 40);
+    });
+    out.push(`--- ${role}: last ${Math.min(perProcess, lines.length)} of ${lines.length} warnings`);
+    out.push(...lines.slice(-perProcess).map((l) => l.slice(0, 600)));
+  }
+  return out.join("\n");
 }
 
 /** The volume the faults move back and forth, and the sha256 its data must keep. */

@@ -8,6 +8,7 @@ import {
   type FaultTarget,
   migrateThroughFault,
   type TrackedVolume,
+  warningsOf,
 } from "./faultRun";
 import { recordFigure } from "./figures";
 import { type OwnPostgres, type OwnRabbit, startOwnPostgres, startOwnRabbit } from "./ownServers";
@@ -62,6 +63,9 @@ async function injectRepeatedly(
       );
       took.push(Date.now() - t0);
     }
+  } catch (e) {
+    console.log(`${kind} failed; what the processes logged:\n${warningsOf(target)}`);
+    throw e;
   } finally {
     const ends = (state: string): number => outcomes.filter((o) => o.state === state).length;
     const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -145,6 +149,7 @@ describe("all-in-one process on the embedded default", () => {
   const target = (): FaultTarget => ({
     api: { base: `${stack.base}/v3/${PROJECT}`, headers: stack.headers("admin") },
     stateDir: stack.stateDir,
+    logs: () => new Map([["all", proc.output()]]),
   });
 
   beforeAll(async () => {
