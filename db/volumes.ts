@@ -59,6 +59,31 @@ export async function getVolume(db: Conn, id: string): Promise<VolumeRow | undef
   return (await db("volumes").where({ id, deleted: false }).first()) as VolumeRow | undefined;
 }
 
+/**
+ * One live volume and the id and name of its (live) type, in one query: what a volume show needs
+ * (issue 14 measured show as the API's hottest path; each query is a round trip to PostgreSQL).
+ */
+export async function getVolumeAndTypeName(
+  db: Conn,
+  id: string,
+): Promise<{ volume: VolumeRow; typeName: string | null } | undefined> {
+  if (!isUuid(id)) {
+    return undefined;
+  }
+  const row = (await db("volumes")
+    .leftJoin("volume_types", function (this: Knex.JoinClause) {
+      this.on("volume_types.id", "volumes.volume_type_id").andOnVal("volume_types.deleted", false);
+    })
+    .select("volumes.*", { __type_name: "volume_types.name" })
+    .where({ "volumes.id": id, "volumes.deleted": false })
+    .first()) as (VolumeRow & { __type_name: string | null }) | undefined;
+  if (!row) {
+    return undefined;
+  }
+  const { __type_name: typeName, ...volume } = row;
+  return { volume, typeName };
+}
+
 export interface VolumeFilter {
   projectId?: string;
   name?: string;

@@ -180,6 +180,40 @@ describe("views", () => {
     expect(member.attachments[0].host_name).toBeNull();
   });
 
+  test("a show is one query for a detached volume and two for an attached one (issue 14's hot path)", async () => {
+    const queries: string[] = [];
+    const record = (q: { sql: string }): void => {
+      queries.push(q.sql);
+    };
+    const detached = await addVolume(h);
+    const attached = await addVolume(h, { status: "in-use", attach_status: "attached" });
+    h.t.db.on("query", record);
+    try {
+      expect((await api(h, "get", `/v3/demo/volumes/${detached.id}`, { token: MEMBER })).status).toBe(200);
+      const one = queries.filter((q) => !q.includes("services")).length;
+      queries.length = 0;
+      expect((await api(h, "get", `/v3/demo/volumes/${attached.id}`, { token: MEMBER })).status).toBe(200);
+      const two = queries.filter((q) => !q.includes("services")).length;
+      expect([one, two]).toEqual([1, 2]);
+    } finally {
+      h.t.db.off("query", record);
+    }
+  });
+
+  test("a deleted type: before 3.63 the view names its id, from 3.63 null; a renamed type shows its new name", async () => {
+    const typeId = randomUUID();
+    await h.t.db("volume_types").insert({ id: typeId, name: "gold", is_public: true });
+    const v = await addVolume(h, { volume_type_id: typeId });
+    const show = async (version: string): Promise<unknown> =>
+      (await api(h, "get", `/v3/demo/volumes/${v.id}`, { version })).body.volume.volume_type;
+    expect(await show("3.0")).toBe("gold");
+    await h.t.db("volume_types").where({ id: typeId }).update({ name: "platinum" });
+    expect(await show("3.0")).toBe("platinum");
+    await h.t.db("volume_types").where({ id: typeId }).update({ deleted: true, deleted_at: new Date() });
+    expect(await show("3.0")).toBe(typeId);
+    expect(await show("3.63")).toBeNull();
+  });
+
   test("another project's volume is 404 for members, visible to admins", async () => {
     const v = await addVolume(h, { project_id: "other" });
     const member = await api(h, "get", `/v3/demo/volumes/${v.id}`, { token: MEMBER });
