@@ -193,7 +193,9 @@ export async function migrateThroughFault(
   atLeast: number,
   inject: (backends: { source: string; dest: string }) => Promise<void>,
 ): Promise<FaultOutcome> {
-  await servicesUp(t, 0);
+  // Every service reporting now, not merely within service_down_time: a heartbeat 14 s old passes
+  // `up` here and may be past the scheduler's 15 s by the time it places the copy.
+  await servicesUp(t, Date.now() - 2000);
   const before = (await get<Volume>(t.api, `/volumes/${vol.id}`, "volume"))!;
   const source = before["os-vol-host-attr:host"];
   const dest = otherPool(source);
