@@ -25,6 +25,7 @@ import {
   ADD_KEY_SCRIPT,
   bash,
   type DirectSource,
+  END_READERS_SCRIPT,
   forcedCommandArgv,
   KEY_DIR_SCRIPT,
   probeDirectArgv,
@@ -93,7 +94,7 @@ export async function openDirect(p: DirectParams): Promise<DirectSession> {
   const tag = `vms-copy-${randomBytes(8).toString("hex")}`;
   const keys = utils.generateKeyPairSync("ed25519", { comment: tag });
   const forced = quoteArgv(
-    forcedCommandArgv(p.req.source.path, p.blockBytes, p.req.sizeBytes, p.directIo, p.comp),
+    forcedCommandArgv(p.req.source.path, p.blockBytes, p.req.sizeBytes, p.directIo, p.comp, tag),
   );
   const line = authorizedKeysLine(forced, keys.public.trim(), fromAddress(p.req.dest));
   const keysFile = p.req.source.authorizedKeysFile ?? "";
@@ -113,6 +114,21 @@ export async function openDirect(p: DirectParams): Promise<DirectSession> {
               { err, where: p.src.where, tag },
               "could not remove the copy key from authorized_keys; remove the line by hand",
             ),
+          ),
+        // A reader whose destination was cut off would hold the volume open until the source's
+        // sshd notices (minutes): end it now, over this service's own connection to the source.
+        p.src
+          .run(bash(END_READERS_SCRIPT, "end-readers", tag), cleanupOpts)
+          .then(({ stdout }) => {
+            if (!/ended 0\b/.test(stdout)) {
+              p.logger.warn(
+                { where: p.src.where, tag, said: stdout.trim() },
+                "ended the copy's leftover readers",
+              );
+            }
+          })
+          .catch((err: unknown) =>
+            p.logger.warn({ err, where: p.src.where, tag }, "could not end the copy's leftover readers"),
           ),
       );
     }

@@ -61,7 +61,7 @@ export const READ_SCRIPT = load("segmentRead.sh");
 
 /**
  * The direct transport's forced command on the source host: `bash -c FORCED_SCRIPT vms-copy-read
- * SRC BS SIZE DIRECT COMP`, all fixed when the key is installed; SSH_ORIGINAL_COMMAND must be
+ * SRC BS SIZE DIRECT COMP TAG`, all fixed when the key is installed; SSH_ORIGINAL_COMMAND must be
  * `probe` or a `read OFF LEN` within the volume (forcedRead.sh says exactly what passes). One line,
  * as authorized_keys has no newlines.
  */
@@ -91,6 +91,9 @@ export const PROBE_SCRIPT = load("probeTools.sh");
 
 /** `bash -c ADD_KEY_SCRIPT add-key FILE LINE`: appends LINE to an authorized_keys FILE. */
 export const ADD_KEY_SCRIPT = load("addKey.sh");
+
+/** `bash -c END_READERS_SCRIPT end-readers TAG`: ends the copy's readers still running on the source. */
+export const END_READERS_SCRIPT = load("endReaders.sh");
 
 /** `bash -c REMOVE_KEY_SCRIPT remove-key FILE TAG`: drops the lines ending in ` TAG`. */
 export const REMOVE_KEY_SCRIPT = load("removeKey.sh");
@@ -209,8 +212,9 @@ export function forcedCommandArgv(
   size: number,
   directIo: boolean,
   comp: Compression,
+  tag: string,
 ): string[] {
-  return bash(FORCED_SCRIPT, "vms-copy-read", path, blockBytes, size, flag(directIo), comp);
+  return bash(FORCED_SCRIPT, "vms-copy-read", path, blockBytes, size, flag(directIo), comp, tag);
 }
 
 /** The `vms-sha256 <side> <hex>` digests a script printed, by side. */

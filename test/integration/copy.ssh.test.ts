@@ -2,7 +2,7 @@
  * The copy engine between two "hosts": two real OpenSSH servers on loopback ports, each with its
  * own host keys and authorized_keys, reached through the SSH runner.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -11,6 +11,7 @@ import type { SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
 import { CopyEngine } from "../../services/copy/engine";
 import { FORCED_SCRIPT } from "../../services/copy/scripts";
+import { waitFor } from "../helpers/stack";
 import { endpoint, makeDest, makeSource, MiB, sha256File, supportsDirectIo, tempDir } from "./copy.helpers";
 import { startSshd, type TestSshd } from "./exec.sshd";
 
@@ -142,6 +143,61 @@ test("direct: the destination reads from the source with a one-copy key that can
   expect(keyDirs()).toEqual(dirsBefore);
 });
 
+/** The argv of an ssh client using the copy's key (in KEY_DIR) against host-a. */
+function copyKeySsh(keyDir: string, cmd: string): string[] {
+  return [
+    ...["-F", "none", "-i", path.join(keyDir, "key"), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes"],
+    ...["-o", `UserKnownHostsFile=${path.join(keyDir, "known_hosts")}`, "-o", "StrictHostKeyChecking=yes"],
+    ...["-p", String(hostA.port), "-l", hostA.username, "127.0.0.1", cmd],
+  ];
+}
+
+const pgrep = (pattern: string): string =>
+  spawnSync("pgrep", ["-f", "--", pattern], { encoding: "utf8" }).stdout.trim();
+
+test("a reader whose destination stopped reading (a network cut) is ended when the copy ends", async () => {
+  const size = 16 * MiB;
+  const { src, dst } = files("stranded", size);
+  let tag = "";
+  let stranded: ChildProcess | undefined;
+  try {
+    const result = await new CopyEngine({ runners, segmentBytes: 8 * MiB }).copy({
+      source: volume(hostA, src, size),
+      dest: volume(hostB, dst, size),
+      sizeBytes: size,
+      blockSize: "1M",
+      compression: "none",
+      transport: "direct",
+      hooks: {
+        directKeyInstalled: async ({ keyDir, authorizedKeysLine }) => {
+          tag = authorizedKeysLine.split(" ").pop()!;
+          // A whole-volume read whose client is frozen once bytes flow: the source's dd blocks
+          // on a full pipe and sshd keeps the session, as after a cut nobody has noticed yet.
+          const child = spawn("ssh", copyKeySsh(keyDir, `read 0 ${size}`), {
+            stdio: ["ignore", "pipe", "ignore"],
+          });
+          stranded = child;
+          await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+          child.kill("SIGSTOP");
+          expect(pgrep(` ${tag}$`)).not.toBe("");
+        },
+      },
+    });
+    expect(result).toMatchObject({ transport: "direct" });
+    expect(sha256File(dst)).toBe(sha256File(src));
+    expect(tag).toMatch(/^vms-copy-[0-9a-f]{16}$/);
+    // Nothing of that copy runs on the source any more (SIGTERM to the session's process group).
+    await waitFor(
+      async () => (pgrep(` ${tag}$`) === "" ? true : undefined),
+      "the stranded reader ended",
+      10_000,
+      100,
+    );
+  } finally {
+    stranded?.kill("SIGKILL");
+  }
+});
+
 test("auto transport goes direct between two SSH hosts, relay once a bandwidth limit is set", async () => {
   const size = 16 * MiB;
   const { src, dst } = files("auto", size);
@@ -186,7 +242,7 @@ test("the forced command refuses hostile requests before running anything", () =
   const run = (req: string): ReturnType<typeof spawnSync> =>
     spawnSync(
       "bash",
-      ["-c", FORCED_SCRIPT, "vms-copy-read", src, String(MiB), String(4 * MiB), "0", "none"],
+      ["-c", FORCED_SCRIPT, "vms-copy-read", src, String(MiB), String(4 * MiB), "0", "none", "vms-copy-0f"],
       {
         env: { ...process.env, SSH_ORIGINAL_COMMAND: req },
         encoding: "buffer",

@@ -11,6 +11,8 @@
 #   $3 SIZE    bytes in the volume
 #   $4 DIRECT  1: read with O_DIRECT
 #   $5 COMP    none|lz4|zstd|gzip
+#   $6 TAG     the copy's key tag, unused here: it ends the readers' command line so that
+#              endReaders.sh can find what a cut-off copy left running
 # Prints the segment on stdout and `vms-sha256 src <hex>` on stderr, as segmentRead.sh does.
 # Sent as ONE line (authorized_keys has no newlines): scripts.ts drops the comment lines and
 # joins the rest with spaces, so every line must end in a terminator (`;`, `{`, `in`) and no
