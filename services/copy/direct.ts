@@ -104,33 +104,35 @@ export async function openDirect(p: DirectParams): Promise<DirectSession> {
   const close = async (): Promise<void> => {
     // Not the copy's signal: cleanup has to run after a cancel too.
     const cleanupOpts = { timeoutMs: SETUP_TIMEOUT_MS };
+    const removeKey = (): Promise<unknown> =>
+      p.src
+        .run(bash(REMOVE_KEY_SCRIPT, "remove-key", keysFile, tag), cleanupOpts)
+        .catch((err: unknown) =>
+          p.logger.error(
+            { err, where: p.src.where, tag },
+            "could not remove the copy key from authorized_keys; remove the line by hand",
+          ),
+        );
+    // A reader whose destination was cut off would hold the volume open until the source's sshd
+    // notices (minutes): end it now, over this service's own connection to the source.
+    const endReaders = (): Promise<unknown> =>
+      p.src
+        .run(bash(END_READERS_SCRIPT, "end-readers", tag), cleanupOpts)
+        .then(({ stdout }) => {
+          if (!/ended 0\b/.test(stdout)) {
+            p.logger.warn(
+              { where: p.src.where, tag, said: stdout.trim() },
+              "ended the copy's leftover readers",
+            );
+          }
+        })
+        .catch((err: unknown) =>
+          p.logger.warn({ err, where: p.src.where, tag }, "could not end the copy's leftover readers"),
+        );
     const jobs: Promise<unknown>[] = [];
     if (keyInstalled) {
-      jobs.push(
-        p.src
-          .run(bash(REMOVE_KEY_SCRIPT, "remove-key", keysFile, tag), cleanupOpts)
-          .catch((err: unknown) =>
-            p.logger.error(
-              { err, where: p.src.where, tag },
-              "could not remove the copy key from authorized_keys; remove the line by hand",
-            ),
-          ),
-        // A reader whose destination was cut off would hold the volume open until the source's
-        // sshd notices (minutes): end it now, over this service's own connection to the source.
-        p.src
-          .run(bash(END_READERS_SCRIPT, "end-readers", tag), cleanupOpts)
-          .then(({ stdout }) => {
-            if (!/ended 0\b/.test(stdout)) {
-              p.logger.warn(
-                { where: p.src.where, tag, said: stdout.trim() },
-                "ended the copy's leftover readers",
-              );
-            }
-          })
-          .catch((err: unknown) =>
-            p.logger.warn({ err, where: p.src.where, tag }, "could not end the copy's leftover readers"),
-          ),
-      );
+      // The key first, so that no new session starts; then whatever reader is left.
+      jobs.push(removeKey().then(endReaders));
     }
     if (keyDir !== null) {
       const dir = keyDir;

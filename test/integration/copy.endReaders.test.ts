@@ -9,9 +9,12 @@ function endReaders(tag: string): { status: number | null; out: string } {
   return { status: r.status, out: r.stdout.trim() };
 }
 
-/** A stand-in reader: a shell whose last argument is TAG, with a child, in its own process group. */
-function reader(tag: string): ChildProcess {
-  return spawn("bash", ["-c", "sleep 300 & wait", "vms-copy-read", "/dev/null", tag], {
+/**
+ * A stand-in reader: a shell named vms-copy-read whose last argument is TAG, with a child, in its
+ * own process group; with NAME, another of the copy's commands that holds the tag (remove-key).
+ */
+function reader(tag: string, name = "vms-copy-read"): ChildProcess {
+  return spawn("bash", ["-c", "sleep 300 & wait", name, "/dev/null", tag], {
     detached: true,
     stdio: "ignore",
   });
@@ -29,6 +32,7 @@ const alive = (pid: number): boolean => {
 test("ends the process group of each reader of that copy, and nothing else", async () => {
   const mine = reader("vms-copy-aa11");
   const other = reader("vms-copy-bb22");
+  const removeKey = reader("vms-copy-aa11", "remove-key");
   try {
     await new Promise((r) => setTimeout(r, 300));
     const exited = new Promise((r) => mine.once("exit", r));
@@ -42,9 +46,10 @@ test("ends the process group of each reader of that copy, and nothing else", asy
       50,
     );
     expect(alive(other.pid!)).toBe(true);
+    expect(alive(removeKey.pid!)).toBe(true);
     expect(endReaders("vms-copy-aa11")).toEqual({ status: 0, out: "vms-copy: ended 0" });
   } finally {
-    for (const c of [mine, other]) {
+    for (const c of [mine, other, removeKey]) {
       try {
         process.kill(-c.pid!, "SIGKILL");
       } catch {

@@ -158,6 +158,8 @@ const pgrep = (pattern: string): string =>
 test("a reader whose destination stopped reading (a network cut) is ended when the copy ends", async () => {
   const size = 16 * MiB;
   const { src, dst } = files("stranded", size);
+  const keysFile = path.join(hostA.dir, "authorized_keys");
+  const keysBefore = fs.readFileSync(keysFile, "utf8");
   let tag = "";
   let stranded: ChildProcess | undefined;
   try {
@@ -193,6 +195,8 @@ test("a reader whose destination stopped reading (a network cut) is ended when t
       10_000,
       100,
     );
+    // And the key went first: ending the readers must not end the cleanup's own commands.
+    expect(fs.readFileSync(keysFile, "utf8")).toBe(keysBefore);
   } finally {
     stranded?.kill("SIGKILL");
   }

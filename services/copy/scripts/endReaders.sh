@@ -19,8 +19,9 @@ pgid_of() {
 }
 mine=$(pgid_of $$)
 n=0
-# This script's own command line holds the tag too; its process group is not a reader's.
-for pid in $(pgrep -f -- " $tag\$"); do
+# A reader's command line ends in "vms-copy-read SRC BS SIZE DIRECT COMP TAG". This script's own
+# holds that pattern too (its process group is skipped); remove-key's has the tag but not the name.
+for pid in $(pgrep -f -- "vms-copy-read .* $tag\$"); do
   pg=$(pgid_of "$pid") || continue
   if [ -n "$pg" ] && [ "$pg" != "$mine" ] && [ "$pg" != 0 ]; then
     kill -TERM -- "-$pg" 2>/dev/null && n=$((n + 1))
