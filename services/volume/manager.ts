@@ -98,12 +98,14 @@ export class VolumeManager {
       return;
     }
     try {
-      const snapshot = volume.snapshot_id ? await getSnapshot(db, volume.snapshot_id) : undefined;
-      if (volume.snapshot_id && !snapshot) {
-        throw new Error(`snapshot ${volume.snapshot_id} of volume ${volumeId} is gone`);
-      }
       // A migration's temp volume carries the source's snapshot_id and source_volid for the record
-      // only: its data comes from the copy, not from the snapshot or the source.
+      // only: its data comes from the copy, not from the snapshot or the source, and that snapshot
+      // may long be deleted (Cinder lets a volume outlive the snapshot it was made from).
+      const snapshotId = volume.migration_target_of === null ? volume.snapshot_id : null;
+      const snapshot = snapshotId ? await getSnapshot(db, snapshotId) : undefined;
+      if (snapshotId && !snapshot) {
+        throw new Error(`snapshot ${snapshotId} of volume ${volumeId} is gone`);
+      }
       const origin =
         volume.source_volid && volume.migration_target_of === null
           ? await getVolume(db, volume.source_volid)
@@ -113,7 +115,7 @@ export class VolumeManager {
       }
       const update = origin
         ? await cloneVolume(driver, driverVolume(this.template, volume), driverVolume(this.template, origin))
-        : snapshot && volume.migration_target_of === null
+        : snapshot
           ? await driver.createVolumeFromSnapshot(
               driverVolume(this.template, volume),
               driverSnapshot(this.deps.config.snapshotNameTemplate, snapshot),

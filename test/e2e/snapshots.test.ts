@@ -254,7 +254,14 @@ test("option on: an evacuation moves a volume with a snapshot instead of skippin
     "evacuation ended",
     300_000,
   );
-  expect(done["status"]).toBe("completed");
+  // Every item's end, so that a failure says which volume and why.
+  const ends = (done["items"] as Json[]).map((i) =>
+    `${i["volume_id"]}: ${i["state"]} ${i["reason"] ?? ""}`.trim(),
+  );
+  expect({ status: done["status"], ends }).toEqual({
+    status: "completed",
+    ends: ends.map((e) => e.replace(/: .*$/, ": succeeded")),
+  });
   const moved = await show(on, vol["id"]!);
   expect(moved["os-vol-host-attr:host"]).toBe(otherPool(vol));
   expect(await sha256(volumeFile(on, moved))).toBe(latest);

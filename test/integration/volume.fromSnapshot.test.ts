@@ -107,3 +107,48 @@ test("refusals: unknown snapshot, snapshot not available, smaller than the snaps
   const before = await t.db("volumes").count({ n: "*" }).first();
   expect(Number(before?.n)).toBe(3);
 });
+
+test("a volume made from a since-deleted snapshot still migrates (its temp volume needs no snapshot)", async () => {
+  const origin = await available((await post("/volumes", { volume: { size: 1 } })).body.volume.id);
+  const snap = await post("/snapshots", { snapshot: { volume_id: origin.id, name: "gone-later" } });
+  await waitFor(
+    async () => (await getSnapshot(t.db, snap.body.snapshot.id))?.status === "available",
+    "snapshot",
+  );
+  const v = await available(
+    (await post("/volumes", { volume: { size: 1, snapshot_id: snap.body.snapshot.id } })).body.volume.id,
+  );
+  const data = randomBytes(1 << 20);
+  fs.writeFileSync(fileOf(v), data, { flag: "r+" });
+  expect(
+    (
+      await request(app)
+        .delete(`/v3/demo/snapshots/${snap.body.snapshot.id}`)
+        .set("X-Auth-Token", "admin:demo")
+    ).status,
+  ).toBe(202);
+  await waitFor(
+    async () => ((await getSnapshot(t.db, snap.body.snapshot.id)) ? undefined : true),
+    "snapshot deleted",
+  );
+
+  const dest = v.host!.includes("file-1") ? "test@file-2#file-2" : "test@file-1#file-1";
+  expect(
+    (await post(`/volumes/${v.id}/action`, { "os-migrate_volume": { host: dest, force_host_copy: true } }))
+      .status,
+  ).toBe(202);
+  const moved = await waitFor(async () => {
+    const row = await getVolume(t.db, v.id);
+    return row?.migration_status === "success" || row?.migration_status === "error" ? row : undefined;
+  }, "migration settled");
+  expect(moved).toMatchObject({
+    migration_status: "success",
+    host: dest,
+    snapshot_id: snap.body.snapshot.id,
+  });
+  const head = Buffer.alloc(data.length);
+  const fd = fs.openSync(fileOf(moved), "r");
+  fs.readSync(fd, head, 0, head.length, 0);
+  fs.closeSync(fd);
+  expect(sha256(head)).toBe(sha256(data));
+});
