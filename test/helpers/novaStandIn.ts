@@ -46,6 +46,10 @@ export class NovaStandIn {
     });
     this.server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, "127.0.0.1", () => resolve(s));
+      // Idle connections stay open, as Nova's WSGI server keeps them: with Node's 5 s a loaded
+      // machine lets a client reuse one the server is closing (ECONNRESET), a race of the test's.
+      s.keepAliveTimeout = 900_000;
+      s.headersTimeout = 901_000;
     });
     const addr = this.server.address();
     return `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}/v2.1`;

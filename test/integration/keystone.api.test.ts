@@ -59,6 +59,9 @@ async function listen(text: string, port: number): Promise<Server> {
   const app = createApp({ db: t.db, bus, config: parseConfig(text, {}), logger: silentLogger() });
   return new Promise((resolve) => {
     const s = app.listen(port, "127.0.0.1", () => resolve(s));
+    // As main/index.ts: clients reuse idle connections without racing the server's close.
+    s.keepAliveTimeout = 900_000;
+    s.headersTimeout = 901_000;
   });
 }
 
