@@ -144,12 +144,13 @@ export class SchedulerManager {
         (pool === null || p.capabilities.pool_name === pool),
     );
     if (!wanted[0]) {
+      // Only for the log: whatever goes wrong explaining, the answer stays Cinder's refusal.
       const why = await explainNoPlacement(
         this.deps.db,
         this.deps.config.serviceDownTime,
         { backend: target, pool },
         await this.placement(volume),
-      );
+      ).catch((e: unknown) => [`could not tell why: ${coerceError(e).message}`]);
       this.deps.logger.warn(
         { volume_id: volume.id, backend, why },
         "no pool of the named destination passes",
