@@ -1,7 +1,9 @@
 /**
- * Same-host figures on lab host-a: the engine against `dd bs=4M iflag=direct oflag=direct` from an
- * LV of cinder-a to one of cinder-a2 (dense random data), and the engine on a thin source of which
- * 10% is written, scattered, to a fresh thin LV. Baseline and engine runs alternate; every run
+ * Same-host figures on lab host-a: the engine (`verify: stream`, and `readback`, the default)
+ * against `dd bs=4M iflag=direct oflag=direct` from an LV of cinder-a to one of cinder-a2 (dense
+ * random data) and against what an admin runs to be sure (that dd, then `sha256sum` of the source,
+ * then of the copy), and the engine on a thin source of which 10% is written, scattered, to a
+ * fresh thin LV. Baseline and engine runs alternate; every run
  * starts with a destination that cannot already hold the right bytes and with the guest's caches
  * dropped, and ends with the destination's sha256 checked on the host.
  */
@@ -27,7 +29,12 @@ export interface LabContext {
 
 export interface LabFigures {
   ddSeconds: number[];
+  /** dd, then sha256sum of the source, then of the copy (one command on the guest). */
+  ddShaSeconds: number[];
+  /** The engine with verify=readback (its default). */
   dense: EngineRun[];
+  /** The engine with verify=stream. */
+  denseStream: EngineRun[];
   sparse: EngineRun[];
   /** Allocated share of the thin source, and of each thin destination after the engine's copy. */
   sparseSourcePercent: number | null;
@@ -72,7 +79,9 @@ export async function measureLab(ctx: LabContext): Promise<LabFigures> {
 
   const figures: LabFigures = {
     ddSeconds: [],
+    ddShaSeconds: [],
     dense: [],
+    denseStream: [],
     sparse: [],
     sparseSourcePercent: null,
     sparseDestPercent: [],
@@ -102,14 +111,33 @@ export async function measureLab(ctx: LabContext): Promise<LabFigures> {
     }
     await guest.fill(dst, sizeMib, "/dev/zero");
     await guest.dropCaches();
-    const run = await attempt("dense", figures.errors, ctx.signal, async () => {
-      const r = await engineCopy(ctx, src, dst, false);
-      await verify(ctx, r, srcSha, dst, "engine dense LV→LV");
-      return r;
-    });
-    if (run) {
-      figures.dense.push(run);
-      log(`lab: engine dense ${sizeMib} MiB: ${run.seconds.toFixed(2)} s (${describe(run)})`);
+    const ddSha = await timed(() =>
+      guest.runner.run(["bash", "-c", DD_SHA256SUM, "dd-sha256sum", src, dst], {
+        signal: ctx.signal,
+        timeoutMs: 3 * timeoutMs(sizeMib),
+      }),
+    );
+    assertSameSha(
+      "dd+sha256sum LV→LV",
+      srcSha,
+      await sha256Of(guest.runner, dst, bytes, { signal: ctx.signal, direct: true }),
+    );
+    figures.ddShaSeconds.push(ddSha);
+    log(`lab: dd then sha256sum of both ${sizeMib} MiB: ${ddSha.toFixed(2)} s`);
+    for (const mode of ["stream", "readback"] as const) {
+      await guest.fill(dst, sizeMib, "/dev/zero");
+      await guest.dropCaches();
+      const run = await attempt(`dense ${mode}`, figures.errors, ctx.signal, async () => {
+        const r = await engineCopy(ctx, src, dst, false, mode);
+        await verify(ctx, r, srcSha, dst, `engine dense LV→LV, verify ${mode}`);
+        return r;
+      });
+      if (run) {
+        (mode === "stream" ? figures.denseStream : figures.dense).push(run);
+        log(
+          `lab: engine dense ${sizeMib} MiB, verify ${mode}: ${run.seconds.toFixed(2)} s (${describe(run)})`,
+        );
+      }
     }
   }
   if (ctx.parts.has("sparse")) {
@@ -157,7 +185,25 @@ export function scatteredMib(sizeMib: number, share: number): number[] {
   return [...picked].sort((x, y) => x - y);
 }
 
-function engineCopy(ctx: LabContext, src: string, dst: string, sparseTarget: boolean): Promise<EngineRun> {
+/**
+ * What an admin types to be sure: the copy, then each side's sha256 with coreutils (the guest's
+ * tool an admin reaches for), compared. `bash -c DD_SHA256SUM dd-sha256sum SRC DST`.
+ */
+const DD_SHA256SUM = [
+  "set -e",
+  'dd if="$1" of="$2" bs=4M iflag=direct oflag=direct status=none',
+  'a=$(sha256sum <"$1")',
+  'b=$(sha256sum <"$2")',
+  '[ "${a%% *}" = "${b%% *}" ]',
+].join("\n");
+
+function engineCopy(
+  ctx: LabContext,
+  src: string,
+  dst: string,
+  sparseTarget: boolean,
+  verify: "stream" | "readback" = "readback",
+): Promise<EngineRun> {
   const bytes = ctx.sizeMib * MIB;
   const ep = { runner: ctx.spec, sizeBytes: bytes, directIo: true };
   return runEngineCopy(
@@ -169,6 +215,7 @@ function engineCopy(ctx: LabContext, src: string, dst: string, sparseTarget: boo
       blockSize: "4M",
       compression: "auto",
       transport: "auto",
+      verify,
     },
     { signal: ctx.signal, timeoutMs: timeoutMs(ctx.sizeMib) },
   );
