@@ -22,7 +22,15 @@ export interface VolumeApiOptions {
 
 /** Admins see every volume; others only their project's (another project's volume is a 404). */
 export async function findVolume(db: Db, caller: Caller, id: string): Promise<VolumeRow> {
-  const v = await getVolume(db, id);
+  return visibleVolume(caller, id, await getVolume(db, id));
+}
+
+/** The row if CALLER may see it (admins see every project's), else Cinder's 404 for ID. */
+export function visibleVolume<T extends { project_id: string }>(
+  caller: Caller,
+  id: string,
+  v: T | undefined,
+): T {
   if (!v || (!caller.isAdmin && v.project_id !== caller.projectId)) {
     throw new VolumeNotFound(id);
   }

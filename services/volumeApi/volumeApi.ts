@@ -4,7 +4,6 @@
  * validate the body and render; every precondition lives here, and every status change is a
  * compare-and-swap on the row (db/volumes.ts updateVolumeIf).
  */
-import { VolumeNotFound } from "../../common/errors";
 import { AttachStatus, VolumeStatus } from "../../common/states";
 import { type AttachmentRow, listAttachments } from "../../db/attachments";
 import type { MigrationRow } from "../../db/migrationRecords";
@@ -16,7 +15,7 @@ import { type CompletionRequest, migrateVolumeCompletion } from "./completionAct
 import { createVolume, type CreateVolumeRequest } from "./create";
 import { type DeleteOptions, deleteVolume } from "./delete";
 import { extendVolume } from "./extend";
-import { findVolume, type VolumeApiOptions } from "./lookup";
+import { findVolume, visibleVolume, type VolumeApiOptions } from "./lookup";
 import { type MigrateRequest, migrateVolume } from "./migrate";
 import type { Paging } from "./paging";
 import { beginDetaching, reserveVolume, rollDetaching, unreserveVolume } from "./reservation";
@@ -64,10 +63,8 @@ export class VolumeApi {
   /** One query for a detached volume (the row with its type's name), two for an attached one. */
   async show(caller: Caller, id: string): Promise<VolumeDetails> {
     const found = await getVolumeAndTypeName(this.o.db, id);
-    if (!found || (!caller.isAdmin && found.volume.project_id !== caller.projectId)) {
-      throw new VolumeNotFound(id);
-    }
-    const { volume, typeName } = found;
+    const volume = visibleVolume(caller, id, found?.volume);
+    const typeName = found!.typeName;
     return {
       volume,
       type:
