@@ -10,8 +10,11 @@ import type { CopyEndpoint } from "../../drivers/types";
 import { bash, PROBE_SCRIPT, SAMPLE_SCRIPT } from "./scripts";
 import type { Compression, CopyRequest, Transport } from "./types";
 
-/** perl maps a file's data ranges for the extents format (scripts/lib/extents.sh). */
-const TOOLS = ["lz4", "zstd", "gzip", "ssh", "flock", "perl"] as const;
+/**
+ * perl maps a file's data ranges for the extents format (scripts/lib/extents.sh); python3 runs a
+ * segment's side as one process (python.ts).
+ */
+const TOOLS = ["lz4", "zstd", "gzip", "ssh", "flock", "perl", "python3"] as const;
 /** Fastest first: lz4 compresses ~2x faster than zstd -1 here, gzip -1 is 5–10x slower (peers.md §2.3). */
 const AUTO_ORDER: readonly Compression[] = ["lz4", "zstd"];
 

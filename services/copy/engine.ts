@@ -51,6 +51,12 @@ export interface CopyEngineDeps {
    * @defaultValue 2
    */
   parallel?: number;
+  /**
+   * Let hosts with python3 do a segment's side in one process (scripts/segment.py); false keeps
+   * the bash pipelines everywhere (tests of those, and a way out should a host's Python misbehave).
+   * @defaultValue true
+   */
+  hostPython?: boolean;
 }
 
 /**
@@ -141,6 +147,10 @@ export class CopyEngine implements VolumeCopier {
       local:
         sameHost(req.source, req.dest) && req.transport !== "relay" && (req.bpsLimit?.() ?? null) === null,
       verify: req.verify ?? "readback",
+      python: {
+        src: this.deps.hostPython !== false && srcTools.has("python3"),
+        dst: this.deps.hostPython !== false && dstTools.has("python3"),
+      },
       bucket: new TokenBucket(req.bpsLimit ?? (() => null)),
       expansion: () => 1,
       hooks: req.hooks,
@@ -220,7 +230,14 @@ export class CopyEngine implements VolumeCopier {
       report();
     }, TICK_MS);
     this.logger.info(
-      { compression: s.comp, transport: s.transport, segments: plan.length, resumedBytes, note: s.note },
+      {
+        compression: s.comp,
+        transport: s.transport,
+        segments: plan.length,
+        resumedBytes,
+        python: ctx.python,
+        note: s.note,
+      },
       "volume copy starting",
     );
 

@@ -77,6 +77,21 @@ export const PROBE_DIRECT_SCRIPT = load("probeDirect.sh");
  */
 export const WRITE_SCRIPT = load("segmentWrite.sh");
 
+/**
+ * `python3 -c SEGMENT_PY copy|read|write|readback …`: one segment in one process where the host
+ * has python3 (the file's header lists the modes and their arguments). Python code is not shell
+ * and the runner quotes each argument, so only the comment lines go (the file has no multi-line
+ * strings, so a line starting with # is a comment).
+ */
+export const SEGMENT_PY = fs
+  .readFileSync(path.join(SCRIPT_DIR, "segment.py"), "utf8")
+  .split("\n")
+  .filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"))
+  .join("\n");
+
+/** `bash -c FETCH_READ_SCRIPT fetch-read KEY KH HKA PORT USER ADDR REQUEST`: the forced command's answer. */
+export const FETCH_READ_SCRIPT = load("fetchRead.sh");
+
 /** `bash -c READBACK_SCRIPT readback DST BS OFF LEN DIRECT [FMT CHUNK]`: the digest of what is on disk now. */
 export const READBACK_SCRIPT = load("segmentReadback.sh");
 
@@ -112,7 +127,7 @@ export const bash = (script: string, name: string, ...args: (string | number)[])
   ...args.map(String),
 ];
 
-const flag = (b: boolean): string => (b ? "1" : "0");
+export const flag = (b: boolean): string => (b ? "1" : "0");
 
 export interface SegmentIo {
   path: string;
@@ -165,32 +180,21 @@ export function writeArgv(
   if (!direct) {
     return bash(WRITE_SCRIPT, "write", ...base, "relay");
   }
-  const { keyDir, hostKeyAlgorithms, port, username, address } = direct;
-  return bash(
-    WRITE_SCRIPT,
-    "write",
-    ...base,
-    "direct",
-    `${keyDir}/key`,
-    `${keyDir}/known_hosts`,
-    hostKeyAlgorithms,
-    port,
-    username,
-    address,
-  );
+  return bash(WRITE_SCRIPT, "write", ...base, "direct", ...directArgs(direct));
 }
 
+/** KEY KH HKA PORT USER ADDR, the arguments of every script that fetches from the source (lib/fetch.sh). */
+export const directArgs = (d: DirectSource): (string | number)[] => [
+  `${d.keyDir}/key`,
+  `${d.keyDir}/known_hosts`,
+  d.hostKeyAlgorithms,
+  d.port,
+  d.username,
+  d.address,
+];
+
 export function probeDirectArgv(d: DirectSource): string[] {
-  return bash(
-    PROBE_DIRECT_SCRIPT,
-    "probe-direct",
-    `${d.keyDir}/key`,
-    `${d.keyDir}/known_hosts`,
-    d.hostKeyAlgorithms,
-    d.port,
-    d.username,
-    d.address,
-  );
+  return bash(PROBE_DIRECT_SCRIPT, "probe-direct", ...directArgs(d));
 }
 
 export function readbackArgv(s: SegmentIo): string[] {

@@ -9,7 +9,8 @@ import { VolumeMigrationFailed } from "../../common/errors";
 import type { CommandResult, CommandRunner, RunningCommand } from "../../drivers/exec/types";
 import { meterStream, type TokenBucket } from "./meter";
 import type { Segment } from "./plan";
-import { type DirectSource, parseDigests, readArgv, readbackArgv, writeArgv } from "./scripts";
+import { type HostPython, readbackCommand, readerArgv, writerArgv } from "./python";
+import { type DirectSource, parseDigests } from "./scripts";
 import type { Compression, CopyHooks, Verify } from "./types";
 
 /** A segment runs as long as it needs; the copy's signal is what stops it. */
@@ -35,6 +36,8 @@ export interface SegmentContext {
   /** Source and destination on one host: one command there does the whole segment. */
   local: boolean;
   verify: Verify;
+  /** Which hosts run a segment's side as one process (python.ts). */
+  python: HostPython;
   bucket: TokenBucket;
   /** Volume bytes per wire byte seen so far (1 without compression), for the bucket. */
   expansion: () => number;
@@ -77,9 +80,14 @@ export async function writeSegment(
   };
   const out = { ...io, ...ctx.dest };
   const opts = { signal, timeoutMs: SEGMENT_TIMEOUT_MS };
-  const writer = ctx.dst.spawn(writeArgv(out, ctx.comp, ctx.direct, ctx.local ? ctx.source : null), opts);
+  const writer = ctx.dst.spawn(
+    writerArgv(out, ctx.comp, ctx.direct, ctx.local ? ctx.source : null, ctx.python),
+    opts,
+  );
   const reader =
-    ctx.direct || ctx.local ? null : ctx.src.spawn(readArgv({ ...io, ...ctx.source }, ctx.comp), opts);
+    ctx.direct || ctx.local
+      ? null
+      : ctx.src.spawn(readerArgv({ ...io, ...ctx.source }, ctx.comp, ctx.python), opts);
   const writerLog = watchWriter(writer, (n) => (meter.written = n));
   const where = describeSegment(seg);
 
@@ -146,7 +154,7 @@ export async function readBackSegment(
     extentChunk: ctx.extentChunk,
     ...ctx.dest,
   };
-  const rb = await ctx.dst.run(readbackArgv(out), { signal, timeoutMs: SEGMENT_TIMEOUT_MS });
+  const rb = await ctx.dst.run(readbackCommand(out, ctx.python), { signal, timeoutMs: SEGMENT_TIMEOUT_MS });
   const onDisk = parseDigests(rb.stdout).get("readback");
   if (onDisk !== written.source) {
     throw new VolumeMigrationFailed(

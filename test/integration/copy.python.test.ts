@@ -1,0 +1,211 @@
+/**
+ * A segment's side as one Python process (services/copy/python.ts, scripts/segment.py) against
+ * the bash pipelines it replaces where a host has python3: which one runs, that both leave the
+ * same bytes and report the same digests, on one host and between two sshd "hosts".
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import { VolumeMigrationFailed } from "../../common/errors";
+import { RunnerFactory } from "../../drivers/exec";
+import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "../../drivers/exec/types";
+import type { CopyEndpoint } from "../../drivers/types";
+import { CopyEngine } from "../../services/copy/engine";
+import type { CopyRequest } from "../../services/copy/types";
+import {
+  endpoint,
+  makeDest,
+  makeSource,
+  MiB,
+  segmentedSha256,
+  sha256File,
+  supportsDirectIo,
+  tempDir,
+} from "./copy.helpers";
+import { startSshd, type TestSshd } from "./exec.sshd";
+
+/** Records each command the engine starts as "<program> <name>" (python3 copy, bash write, …). */
+class RecordingRunners extends RunnerFactory {
+  readonly started: string[] = [];
+
+  override get(spec: RunnerSpec): CommandRunner {
+    const inner = super.get(spec);
+    const note = (argv: readonly string[]): void => {
+      this.started.push(`${argv[0]} ${argv[3]}`);
+    };
+    // A proxy, not a new object: the direct transport asks whether the source's runner is SSH.
+    return new Proxy(inner, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop === "run" || prop === "spawn") {
+          return (argv: readonly string[], opts: unknown) => {
+            note(argv);
+            return (value as (a: readonly string[], o: unknown) => unknown).call(target, argv, opts);
+          };
+        }
+        return typeof value === "function" ? (value as () => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  /** The segment commands started, without the tool probes and samples. */
+  segmentCommands(): string[] {
+    return [...new Set(this.started.filter((s) => !/ (probe|sample)$/.test(s)))].sort();
+  }
+}
+
+const local = { kind: "local" } as const;
+const SEG = 8 * MiB;
+let dir: string;
+let direct: boolean;
+let hostA: TestSshd;
+let hostB: TestSshd;
+
+beforeAll(async () => {
+  dir = tempDir("vms-copy-python-");
+  direct = supportsDirectIo(dir);
+  [hostA, hostB] = await Promise.all([startSshd(), startSshd()]);
+});
+afterAll(async () => {
+  await Promise.all([hostA?.cleanup(), hostB?.cleanup()]);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function files(name: string, size: number): { src: string; dst: string } {
+  const src = path.join(dir, `${name}.src`);
+  const dst = path.join(dir, `${name}.dst`);
+  makeSource(src, size);
+  makeDest(dst, size);
+  return { src, dst };
+}
+
+function sshSpec(h: TestSshd): SshRunnerSpec {
+  return {
+    kind: "ssh",
+    host: "127.0.0.1",
+    port: h.port,
+    username: h.username,
+    privateKeyPath: h.clientKey,
+    knownHostsFile: h.write("known_hosts", `${h.knownHostsLine("ed25519")}\n`),
+  };
+}
+
+/** Copies with the engine; returns its result and the segment commands it started. */
+async function copy(
+  hostPython: boolean,
+  req: Omit<CopyRequest, "blockSize">,
+): Promise<{ result: Awaited<ReturnType<CopyEngine["copy"]>>; commands: string[] }> {
+  const runners = new RecordingRunners();
+  try {
+    const result = await new CopyEngine({ runners, segmentBytes: SEG, hostPython }).copy({
+      blockSize: "1M",
+      ...req,
+    });
+    return { result, commands: runners.segmentCommands() };
+  } finally {
+    await runners.close();
+  }
+}
+
+describe.each([
+  { transport: "auto", python: ["python3 copy", "python3 readback"], bash: ["bash readback", "bash write"] },
+  {
+    transport: "relay",
+    python: ["python3 read", "python3 readback", "python3 write"],
+    bash: ["bash read", "bash readback", "bash write"],
+  },
+] as const)("one host, transport $transport", ({ transport, python, bash }) => {
+  test("python3 and the bash pipelines leave the same bytes and report the same digests", async () => {
+    const size = 40 * MiB;
+    const { src, dst } = files(`same-${transport}`, size);
+    const req = {
+      source: endpoint(local, src, size, direct),
+      dest: endpoint(local, dst, size, direct),
+      sizeBytes: size,
+      transport,
+    };
+    const py = await copy(true, req);
+    expect(py.commands).toEqual(python);
+    expect(sha256File(dst)).toBe(sha256File(src));
+    makeDest(dst, size);
+    const sh = await copy(false, req);
+    expect(sh.commands).toEqual(bash);
+    expect(sha256File(dst)).toBe(sha256File(src));
+    expect(py.result.sourceSha256).toBe(segmentedSha256(src, size, SEG));
+    for (const r of [py.result, sh.result]) {
+      expect(r.sourceSha256).toBe(py.result.sourceSha256);
+      expect(r.destSha256).toBe(py.result.sourceSha256);
+    }
+  });
+});
+
+test("a sparse target: zero blocks are not written, the copy still reads equal", async () => {
+  const size = 32 * MiB;
+  const { src, dst } = files("sparse", size);
+  const { commands } = await copy(true, {
+    source: endpoint(local, src, size, direct),
+    dest: { ...endpoint(local, dst, size, direct), sparseTarget: true },
+    sizeBytes: size,
+  });
+  expect(commands).toContain("python3 copy");
+  expect(sha256File(dst)).toBe(sha256File(src));
+  // makeSource leaves a quarter of the volume zeros: that quarter is a hole on the destination.
+  const allocated = fs.statSync(dst).blocks * 512;
+  expect(allocated).toBeLessThanOrEqual(size * 0.76);
+  expect(allocated).toBeGreaterThanOrEqual(size * 0.74);
+});
+
+test("a source shorter than the copy fails its segment with the reason, not a digest mismatch", async () => {
+  const size = 16 * MiB;
+  const { src, dst } = files("short", size);
+  fs.truncateSync(src, 12 * MiB);
+  const err = await copy(true, {
+    source: endpoint(local, src, size, direct),
+    dest: endpoint(local, dst, size, direct),
+    sizeBytes: size,
+  }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(VolumeMigrationFailed);
+  expect((err as Error).message).toMatch(/segment 1 .*input ended at byte 4194304 of the segment's 8388608/);
+});
+
+test("a destination that cannot be opened fails with the system's reason", async () => {
+  const size = 8 * MiB;
+  const { src } = files("nodest", size);
+  const err = await copy(true, {
+    source: endpoint(local, src, size, direct),
+    dest: endpoint(local, path.join(dir, "no-such-dir", "dst"), size, direct),
+    sizeBytes: size,
+  }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(VolumeMigrationFailed);
+  expect((err as Error).message).toMatch(/vms-copy: .*No such file or directory/);
+});
+
+describe("between two hosts, uncompressed", () => {
+  const volume = (h: TestSshd, file: string, size: number): CopyEndpoint => ({
+    ...endpoint(sshSpec(h), file, size, direct),
+    authorizedKeysFile: path.join(h.dir, "authorized_keys"),
+  });
+
+  test.each([
+    { transport: "relay", python: ["python3 read", "python3 readback", "python3 write"] },
+    // The source side stays the forced command's bash (it runs only what the key allows).
+    { transport: "direct", python: ["python3 readback", "python3 write"] },
+  ] as const)("$transport: python3 on both hosts", async ({ transport, python }) => {
+    const size = 24 * MiB;
+    const { src, dst } = files(`xhost-${transport}`, size);
+    const { result, commands } = await copy(true, {
+      source: volume(hostA, src, size),
+      dest: volume(hostB, dst, size),
+      sizeBytes: size,
+      transport,
+      compression: "none",
+    });
+    expect(result.transportNote ?? "").toBe("");
+    expect(result).toMatchObject({ transport, compression: "none" });
+    expect(commands.filter((c) => c.startsWith("python3"))).toEqual(python);
+    expect(commands).not.toContain("bash write");
+    expect(sha256File(dst)).toBe(sha256File(src));
+    expect(result.sourceSha256).toBe(segmentedSha256(src, size, SEG));
+    expect(result.destSha256).toBe(result.sourceSha256);
+  });
+});
