@@ -78,9 +78,9 @@ mkdir -p "$BUILD_DIR" "$IMG_DIR"
 cleanup() { rm -rf "$rootfs" "$ROOT_IMG.new"; }
 trap cleanup EXIT
 
-log "debootstrap $suite (minbase + lvm2, openssh-server and -client, lz4, zstd, openssl, ...)"
+log "debootstrap $suite (minbase + lvm2, openssh-server and -client, lz4, zstd, openssl, python3, ...)"
 debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-  --include=lvm2,thin-provisioning-tools,openssh-server,openssh-client,kmod,iproute2,procps,udev,coreutils,lz4,zstd,gzip,openssl \
+  --include=lvm2,thin-provisioning-tools,openssh-server,openssh-client,kmod,iproute2,procps,udev,coreutils,lz4,zstd,gzip,openssl,python3 \
   "$suite" "$rootfs" "$mirror" >"$BUILD_DIR/debootstrap.log" 2>&1 ||
   {
     tail -n 30 "$BUILD_DIR/debootstrap.log" >&2
