@@ -4,7 +4,8 @@
  * bytes, else the bash pipelines of scripts.ts. Both print the same digests and progress, so the
  * choice is per side: a relay may read with Python on one host and write with dd on the other.
  * Compressed segments keep the pipelines (the compressor is a process of its own either way), and
- * so do extents records (perl, scripts/lib/extents.sh).
+ * so do extents records that travel between hosts (perl, scripts/lib/extents.sh); on one host and
+ * for the read-back, segment.py reads the data chunks itself and hashes the same records.
  */
 import {
   bash,
@@ -26,8 +27,11 @@ export interface HostPython {
   dst: boolean;
 }
 
+/** -I -S: segment.py needs the standard library only, whatever the host's PYTHON* and site packages. */
 const py = (mode: string, ...args: (string | number)[]): string[] => [
   "python3",
+  "-I",
+  "-S",
   "-c",
   SEGMENT_PY,
   mode,
@@ -55,13 +59,16 @@ export function writerArgv(
   local: { path: string; directIo: boolean } | null,
   python: HostPython,
 ): string[] {
+  const extents = s.extentChunk === null ? [] : ["extents", s.extentChunk];
+  if (python.dst && local && comp === "none") {
+    const sparse = extents.length > 0 ? extents : [flag(s.sparse)];
+    const place = [s.blockBytes, s.offset, s.length, ...sparse];
+    return py("copy", local.path, flag(local.directIo), s.path, flag(s.directIo), ...place);
+  }
   if (!python.dst || !plainBytes(s, comp)) {
     return writeArgv(s, comp, direct, local);
   }
   const place = [s.blockBytes, s.offset, s.length, flag(s.sparse)];
-  if (local) {
-    return py("copy", local.path, flag(local.directIo), s.path, flag(s.directIo), ...place);
-  }
   const fetch = direct
     ? bash(FETCH_READ_SCRIPT, "fetch-read", ...directArgs(direct), `read ${s.offset} ${s.length}`)
     : [];
@@ -70,8 +77,9 @@ export function writerArgv(
 
 /** The digest of what the destination holds now (`vms-sha256 readback <hex>` on stdout). */
 export function readbackCommand(s: SegmentIo, python: HostPython): string[] {
-  if (python.dst && s.extentChunk === null) {
-    return py("readback", s.path, flag(s.directIo), s.blockBytes, s.offset, s.length);
+  if (python.dst) {
+    const extents = s.extentChunk === null ? [] : ["extents", s.extentChunk];
+    return py("readback", s.path, flag(s.directIo), s.blockBytes, s.offset, s.length, ...extents);
   }
   return readbackArgv(s);
 }

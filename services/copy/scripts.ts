@@ -80,8 +80,8 @@ export const WRITE_SCRIPT = load("segmentWrite.sh");
 /**
  * `python3 -c SEGMENT_PY copy|read|write|readback …`: one segment in one process where the host
  * has python3 (the file's header lists the modes and their arguments). Python code is not shell
- * and the runner quotes each argument, so only the comment lines go (the file has no multi-line
- * strings, so a line starting with # is a comment).
+ * and the runner quotes each argument, so only the comment lines go (no line of the file's
+ * docstrings starts with #, so such a line is a comment).
  */
 export const SEGMENT_PY = fs
   .readFileSync(path.join(SCRIPT_DIR, "segment.py"), "utf8")

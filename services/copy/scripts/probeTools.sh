@@ -6,7 +6,7 @@
 # (python3-minimal alone lacks mmap and queue).
 for t in "$@"; do
   command -v "$t" >/dev/null 2>&1 || continue
-  if [ "$t" = python3 ] && ! python3 -c 'import hashlib, mmap, os, queue, subprocess, sys, threading; sys.exit(not (hasattr(os, "preadv") and hasattr(os, "O_DIRECT")))' 2>/dev/null; then
+  if [ "$t" = python3 ] && ! python3 -I -S -c 'import hashlib, mmap, os, queue, subprocess, sys, threading; sys.exit(not (hasattr(os, "preadv") and hasattr(os, "O_DIRECT")))' 2>/dev/null; then
     continue
   fi
   echo "$t"

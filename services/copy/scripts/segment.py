@@ -1,32 +1,36 @@
 # One segment of a copy in ONE process, where the host has python3 (every Cinder volume host
 # does: cinder-volume is Python). The bash scripts beside this one do the same work as a pipeline
 # (dd | tee | dd, the hash on tee's copy): three or four processes, every byte through two or
-# three pipes, and tee and openssl reading 8 KiB a syscall. Here a reader, a hasher and a writer
-# thread share a few page-aligned 4 MiB buffers (mmap, so O_DIRECT accepts them): the bytes are
-# read once, hashed where they lie (hashlib is OpenSSL's, SHA extensions included, and lets go of
-# the GIL) and written from the same buffer, while the next chunk is read and the one before is
-# written. Output is the bash scripts', so segment.ts reads both alike.
+# three pipes, and tee and openssl reading 8 KiB a syscall. Here the bytes are read into a
+# page-aligned 4 MiB buffer (mmap, so O_DIRECT accepts it), hashed where they lie (hashlib is
+# OpenSSL's, SHA extensions included, and lets go of the GIL) and written from the same buffer;
+# on a host with more than one CPU a reader, a hasher and a writer thread share a few such
+# buffers, so the next chunk is read while one is hashed and the one before written. Output is
+# the bash scripts', so segment.ts reads both alike. Run as `python3 -I -S`: the standard library
+# only, whatever the host's PYTHON* variables and site packages.
 #
-#   python3 -c SCRIPT copy     SRC SRCDIRECT DST DSTDIRECT BS OFF LEN SPARSE
-#       the source is on this host too: reads it, writes DST; `vms-sha256 src|dst HEX` on stderr
+#   python3 -c SCRIPT copy     SRC SRCDIRECT DST DSTDIRECT BS OFF LEN SPARSE [CHUNK]
+#       the source is on this host too: reads it, writes DST; `vms-sha256 src|dst HEX` on stderr.
+#       SPARSE `extents` (with CHUNK): only the source's data chunks are read and only those not
+#       all zeros written, hashed as lib/extents.sh's records (the destination must read zeros)
 #   python3 -c SCRIPT read     SRC DIRECT BS OFF LEN
 #       the segment's bytes on stdout (relay reader); `vms-sha256 src HEX` on stderr
 #   python3 -c SCRIPT write    DST DIRECT BS OFF LEN SPARSE [CMD...]
 #       writes what arrives on stdin, or on the stdout of CMD (the direct transport's fetch);
 #       `vms-sha256 dst HEX` on stderr
-#   python3 -c SCRIPT readback DST DIRECT BS OFF LEN
-#       `vms-sha256 readback HEX` on stdout: the digest of what is on disk now
+#   python3 -c SCRIPT readback DST DIRECT BS OFF LEN [extents CHUNK]
+#       `vms-sha256 readback HEX` on stdout: the digest of what is on disk now (of its records)
 # copy and write print dd-like progress on stdout ("N bytes copied", once a second and, after
 # fdatasync, the final count) and their errors there too, as segmentWrite.sh's dd does.
 # DIRECT 1: O_DIRECT (dropped for a segment that is not whole 4 KiB pages, as dd drops it for
 # a short block); SPARSE 1: blocks of BS zero bytes are not written (dd conv=sparse).
+# Only what every mode needs is imported up front: on a slow host (user-mode Linux) each module
+# costs tens of milliseconds, and a copy starts this script once a segment.
+import errno
 import hashlib
 import mmap
 import os
-import queue
-import subprocess
 import sys
-import threading
 import time
 
 CHUNK = 4 << 20
@@ -112,35 +116,124 @@ def sink_at(fd, off, bs, sparse):
     return sink
 
 
-def pump(length, fill, sink, progress=None):
-    """Reads `length` bytes with fill, hashes them, hands them to sink; returns the hex digest."""
-    free, read, hashed = queue.Queue(), queue.Queue(), queue.Queue()
+def whole(length):
+    """The segment in CHUNK-sized pieces: every byte, as (position in the segment, length)."""
+    pos = 0
+    while pos < length:
+        n = min(CHUNK, length - pos)
+        yield pos, n
+        pos += n
+
+
+def data_chunks(fd, off, length, chunk):
+    """The chunks that hold data, found as lib/extents.sh's read_extents finds them (SEEK_DATA and
+    SEEK_HOLE; a file system without them is read whole), as (position in the segment, length)."""
+    end = off + length
+    p = off
+    mapped = True
+    while p < end:
+        d = p
+        if mapped:
+            try:
+                d = os.lseek(fd, p, os.SEEK_DATA)
+            except OSError as e:
+                if e.errno == errno.ENXIO:
+                    return
+                if e.errno != errno.EINVAL:
+                    raise
+                mapped = False
+                d = p
+        if d >= end:
+            return
+        hole = end
+        if mapped:
+            try:
+                hole = min(os.lseek(fd, d, os.SEEK_HOLE), end)
+            except OSError:
+                pass
+        q = off + (d - off) // chunk * chunk
+        while q < hole:
+            n = min(chunk, end - q)
+            yield q - off, n
+            q += n
+        p = q
+
+
+def pump(length, pieces, fill, sink, progress=None, extents_at=None):
+    """Reads the pieces with fill, hashes them, hands them to sink; returns the hex digest.
+    extents_at (the segment's offset): hash lib/extents.sh's records instead of the bytes, that
+    is `w OFFSET LENGTH` and the chunk for each chunk that is not all zeros (the others are
+    neither hashed nor handed on), then `e SEGOFF SEGLEN`."""
+    digest = hashlib.sha256()
+    zero = bytes(CHUNK) if extents_at is not None else b""
+
+    def read(buf, pos, n):
+        mv = memoryview(buf)[:n]
+        got = fill(mv, pos)
+        if got < n:
+            raise Failure("the input ended at byte %d of the segment's %d" % (pos + got, length))
+        return mv
+
+    def hash_piece(buf, mv, pos):
+        """Whether the piece goes on to the sink."""
+        if extents_at is None:
+            digest.update(mv)
+        elif buf[: len(mv)] == zero[: len(mv)]:
+            return False
+        else:
+            digest.update(b"w %d %d\n" % (extents_at + pos, len(mv)))
+            digest.update(mv)
+        return True
+
+    def put(buf, mv, pos, data):
+        if sink is not None and data:
+            sink(buf, mv, pos)
+        if progress is not None:
+            progress(pos + len(mv))
+
+    if len(os.sched_getaffinity(0)) > 1:
+        threaded(pieces, read, hash_piece, put)
+    else:
+        # One CPU: the stages could not run at once, and handing buffers between threads only
+        # costs (on a user-mode-Linux host, ten times the copy's own time).
+        buf = mmap.mmap(-1, CHUNK)
+        for pos, n in pieces:
+            mv = read(buf, pos, n)
+            put(buf, mv, pos, hash_piece(buf, mv, pos))
+    if extents_at is not None:
+        digest.update(b"e %d %d\n" % (extents_at, length))
+    return digest.hexdigest()
+
+
+def threaded(pieces, read, hash_piece, put):
+    """The stages as a reader thread, a hasher thread and this one putting, over DEPTH buffers:
+    chunk k+1 is read while chunk k is hashed and chunk k-1 written."""
+    import queue
+    import threading
+
+    free, got, hashed = queue.Queue(), queue.Queue(), queue.Queue()
     for _ in range(DEPTH):
         free.put(mmap.mmap(-1, CHUNK))
-    digest = hashlib.sha256()
     errors = []
 
     def reader():
         try:
-            pos = 0
-            while pos < length:
+            for pos, n in pieces:
                 buf = free.get()
-                n = min(CHUNK, length - pos)
-                mv = memoryview(buf)[:n]
-                got = fill(mv, pos)
-                if got < n:
-                    raise Failure("the input ended at byte %d of the segment's %d" % (pos + got, length))
-                read.put((buf, mv, pos))
-                pos += n
+                got.put((buf, read(buf, pos, n), pos))
         except BaseException as e:
             errors.append(e)
-        read.put(None)
+        got.put(None)
 
     def hasher():
         while True:
-            item = read.get()
+            item = got.get()
             if item is not None:
-                digest.update(item[1])
+                try:
+                    item += (hash_piece(*item),)
+                except BaseException as e:
+                    errors.append(e)
+                    item = None
             hashed.put(item)
             if item is None:
                 return
@@ -151,15 +244,10 @@ def pump(length, fill, sink, progress=None):
         item = hashed.get()
         if item is None:
             break
-        buf, mv, pos = item
-        if sink is not None:
-            sink(buf, mv, pos)
-        free.put(buf)
-        if progress is not None:
-            progress(pos + len(mv))
+        put(*item)
+        free.put(item[0])
     if errors:
         raise errors[0]
-    return digest.hexdigest()
 
 
 class Progress:
@@ -193,7 +281,12 @@ def main(argv):
         fin = open_volume(src, False, sdirect == "1", off, length)
         fout = open_volume(dst, True, ddirect == "1", off, length)
         progress = Progress()
-        hexdigest = pump(length, fill_at(fin, off), sink_at(fout, off, bs, sparse == "1"), progress)
+        if sparse == "extents":
+            pieces, at = data_chunks(fin, off, length, int(argv[9])), off
+        else:
+            pieces, at = whole(length), None
+        sink = sink_at(fout, off, bs, sparse == "1")
+        hexdigest = pump(length, pieces, fill_at(fin, off), sink, progress, at)
         store(fout, length, progress)
         # One read, one hash: the bytes written are the bytes hashed (as segmentWrite.sh's local mode).
         say("src", hexdigest)
@@ -202,16 +295,20 @@ def main(argv):
         src, direct, bs, off, length = argv[1:6]
         off, length = int(off), int(length)
         fin = open_volume(src, False, direct == "1", off, length)
-        say("src", pump(length, fill_at(fin, off), lambda buf, mv, pos: write_all(1, mv, None)))
+        say("src", pump(length, whole(length), fill_at(fin, off), lambda buf, mv, pos: write_all(1, mv, None)))
     elif mode == "write":
         dst, direct, bs, off, length, sparse = argv[1:7]
         off, length, bs = int(off), int(length), int(bs)
         cmd = argv[7:]
         fout = open_volume(dst, True, direct == "1", off, length)
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE) if cmd else None
+        proc = None
+        if cmd:
+            import subprocess
+
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         fd = proc.stdout.fileno() if proc else 0
         progress = Progress()
-        hexdigest = pump(length, fill_pipe(fd), sink_at(fout, off, bs, sparse == "1"), progress)
+        hexdigest = pump(length, whole(length), fill_pipe(fd), sink_at(fout, off, bs, sparse == "1"), progress)
         if os.read(fd, 1):
             raise Failure("more bytes arrived than the segment's %d" % length)
         if proc and proc.wait() != 0:
@@ -222,7 +319,11 @@ def main(argv):
         dst, direct, bs, off, length = argv[1:6]
         off, length = int(off), int(length)
         fin = open_volume(dst, False, direct == "1", off, length)
-        os.write(1, ("vms-sha256 readback %s\n" % pump(length, fill_at(fin, off), None)).encode())
+        if argv[6:7] == ["extents"]:
+            pieces, at = data_chunks(fin, off, length, int(argv[7])), off
+        else:
+            pieces, at = whole(length), None
+        os.write(1, ("vms-sha256 readback %s\n" % pump(length, pieces, fill_at(fin, off), None, None, at)).encode())
     else:
         raise Failure("unknown mode %s" % mode)
 
