@@ -1,7 +1,8 @@
 /**
  * One engine copy in its own process: `tsx bench/copyOnce.ts '{"engine":…,"req":…}'`. Prints
- * `BENCH_RESULT {seconds, result, maxRssMib, rssBeforeMib}`. The SSH connections are made before
- * the clock starts (a worker keeps them open between copies), so the time is the copy's alone.
+ * `BENCH_RESULT {seconds, result, maxRssMib, rssBeforeMib}`. The SSH connections are made and the
+ * hosts' tools probed before the clock starts (a worker keeps both between copies), so the time is
+ * the copy's alone.
  */
 import { silentLogger } from "../common/logger";
 import { RunnerFactory } from "../drivers/exec";
@@ -26,6 +27,8 @@ async function main(): Promise<void> {
     const copier = new Copier({ runners, logger: silentLogger() });
     await runners.get(req.source.runner).run(["true"]);
     await runners.get(req.dest.runner).run(["true"]);
+    // A worker's copier probes each host once (python3, compressors, …) and keeps the answer.
+    await copier.probeHosts?.([req.source, req.dest]);
     const rssBeforeMib = process.memoryUsage().rss / 1024 / 1024;
     let result: EngineRun["result"] | undefined;
     const seconds = await timed(async () => {

@@ -112,6 +112,12 @@ export class CopyEngine implements VolumeCopier {
     return chunkDigests(this.deps.runners.get(endpoint.runner), endpoint, r);
   }
 
+  async probeHosts(endpoints: readonly CopyEndpoint[], signal?: AbortSignal): Promise<void> {
+    await Promise.all(
+      endpoints.map((e) => this.probe.tools(e.runner, this.deps.runners.get(e.runner), signal)),
+    );
+  }
+
   /** Plan, tools, compression and transport; for direct, the copy's key is installed here. */
   private async prepare(req: CopyRequest, signal: AbortSignal): Promise<Setup> {
     const blockBytes = parseBlockSize(req.blockSize);

@@ -102,4 +102,9 @@ export interface VolumeCopier {
     endpoint: CopyEndpoint,
     r: { sizeBytes: number; chunkBytes: number; blockSize: string; signal?: AbortSignal },
   ): Promise<string[]>;
+  /**
+   * Learns what the endpoints' hosts can do (their tools) ahead of a copy. The answers are kept for
+   * the copier's life, so in a worker only the first copy to or from a host waits for them.
+   */
+  probeHosts?(endpoints: readonly CopyEndpoint[], signal?: AbortSignal): Promise<void>;
 }
