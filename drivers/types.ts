@@ -43,6 +43,11 @@ export interface CopyEndpoint {
    */
   mapsData?: boolean;
   /**
+   * An LVM thin LV: its pool knows which blocks are mapped (the rest reads zeros without a disk
+   * touched), so a copy from it may read only those. @defaultValue false
+   */
+  thinLv?: boolean;
+  /**
    * The address other storage hosts use to reach this one for host-to-host copies, when it is not
    * the runner's SSH host (a storage network). @defaultValue the SSH runner's host
    */

@@ -236,6 +236,7 @@ export class LvmDriver implements VolumeDriver {
       directIo: true,
       // A new thin LV reads zeros where nothing was written; a thick one holds old extents.
       sparseTarget: this.opts.lvmType === "thin",
+      thinLv: this.opts.lvmType === "thin",
     };
   }
 
@@ -246,6 +247,8 @@ export class LvmDriver implements VolumeDriver {
       sizeBytes: this.bytes(snapshot.volumeSize),
       directIo: true,
       sparseTarget: false,
+      // A thin volume's snapshots are thin LVs of its pool.
+      thinLv: this.opts.lvmType === "thin",
     };
   }
 

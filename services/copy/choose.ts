@@ -147,25 +147,32 @@ export function directBlocker(req: CopyRequest, dstTools: ReadonlySet<string>): 
 export const EXTENTS_GO_BY_RELAY = "the source is sparse: its data ranges go by relay";
 
 /**
- * Whether a copy may move only the source's data ranges (scripts/lib/extents.sh): the source maps
- * its data (a file), the destination reads zeros where nothing is written, and both hosts have
- * perl. Not when the direct transport is asked for by name (its forced command reads bytes only),
- * nor under a bandwidth limit: the limit is in volume bytes per second (as compressed copies pay
- * it), and a copy that skips holes would either ignore it or pace zeros it never reads.
+ * Whether a copy may move only the source's data (the extents records of scripts/lib/extents.sh),
+ * and how the source says where its data is: `seek`, a file's lseek(SEEK_DATA/SEEK_HOLE) (perl
+ * on both hosts); `thin`, an LVM thin LV's pool map (thin.ts: python3 on the source host, and the
+ * records applied by segment.py on one host or by perl across hosts). Only when the destination
+ * reads zeros where nothing is written; not when the direct transport is asked for by name (its
+ * forced command reads bytes only), nor under a bandwidth limit: the limit is in volume bytes per
+ * second (as compressed copies pay it), and a copy that skips holes would either ignore it or
+ * pace zeros it never reads.
  */
-export function useExtents(
+export function extentSource(
   req: CopyRequest,
-  srcTools: ReadonlySet<string>,
+  python: { src: boolean; dst: boolean },
+  local: boolean,
   dstTools: ReadonlySet<string>,
-): boolean {
-  return (
-    req.source.mapsData === true &&
-    req.dest.sparseTarget &&
-    req.transport !== "direct" &&
-    (req.bpsLimit?.() ?? null) === null &&
-    srcTools.has("perl") &&
-    dstTools.has("perl")
-  );
+  srcTools: ReadonlySet<string>,
+): "seek" | "thin" | null {
+  if (!req.dest.sparseTarget || req.transport === "direct" || (req.bpsLimit?.() ?? null) !== null) {
+    return null;
+  }
+  if (req.source.mapsData === true && srcTools.has("perl") && dstTools.has("perl")) {
+    return "seek";
+  }
+  if (req.source.thinLv === true && python.src && (local ? python.dst : dstTools.has("perl"))) {
+    return "thin";
+  }
+  return null;
 }
 
 export function chooseTransport(req: CopyRequest, blocker: string | null): Transport {

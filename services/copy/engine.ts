@@ -2,40 +2,14 @@ import { MigrationCancelled, VolumeMigrationFailed } from "../../common/errors";
 import { type Logger, silentLogger } from "../../common/logger";
 import type { RunnerFactory } from "../../drivers/exec";
 import type { CopyEndpoint } from "../../drivers/types";
-import {
-  chooseCompression,
-  chooseTransport,
-  directBlocker,
-  EXTENTS_GO_BY_RELAY,
-  sameHost,
-  ToolProbe,
-  useExtents,
-  worthCompressing,
-} from "./choose";
+import { ToolProbe } from "./choose";
 import { chunkDigests } from "./digests";
-import { type DirectSession, openDirect } from "./direct";
-import { RateWindow, TokenBucket } from "./meter";
-import {
-  checkpointOf,
-  combineDigests,
-  DEFAULT_SEGMENT_BYTES,
-  type DigestScheme,
-  EXTENT_CHUNK_BYTES,
-  extentsScheme,
-  parseBlockSize,
-  planSegments,
-  resumableDigests,
-  type Segment,
-} from "./plan";
-import { planRanges } from "./ranges";
-import {
-  readBackSegment,
-  type SegmentContext,
-  type SegmentDigests,
-  type SegmentMeter,
-  writeSegment,
-} from "./segment";
-import type { Compression, CopyRequest, CopyResult, Transport, VolumeCopier } from "./types";
+import type { DirectSession } from "./direct";
+import { RateWindow } from "./meter";
+import { checkpointOf, combineDigests, DEFAULT_SEGMENT_BYTES, type Segment } from "./plan";
+import { prepareCopy, type Setup } from "./prepare";
+import { readBackSegment, type SegmentDigests, type SegmentMeter, writeSegment } from "./segment";
+import type { CopyRequest, CopyResult, VolumeCopier } from "./types";
 
 /** How often progress is reported and the bandwidth limit read again. */
 const TICK_MS = 1000;
@@ -90,7 +64,17 @@ export class CopyEngine implements VolumeCopier {
     const signal = req.signal ? AbortSignal.any([req.signal, controller.signal]) : controller.signal;
     let session: DirectSession | null = null;
     try {
-      const setup = await this.prepare(req, signal);
+      const setup = await prepareCopy(
+        {
+          runners: this.deps.runners,
+          probe: this.probe,
+          logger: this.logger,
+          segmentBytes: this.deps.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+          hostPython: this.deps.hostPython !== false,
+        },
+        req,
+        signal,
+      );
       session = setup.session;
       return await this.run(req, setup, signal, controller);
     } catch (err) {
@@ -116,89 +100,6 @@ export class CopyEngine implements VolumeCopier {
     await Promise.all(
       endpoints.map((e) => this.probe.tools(e.runner, this.deps.runners.get(e.runner), signal)),
     );
-  }
-
-  /** Plan, tools, compression and transport; for direct, the copy's key is installed here. */
-  private async prepare(req: CopyRequest, signal: AbortSignal): Promise<Setup> {
-    const blockBytes = parseBlockSize(req.blockSize);
-    const segmentBytes = this.deps.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    const plan = req.ranges
-      ? planRanges(req.ranges, req.sizeBytes, blockBytes, segmentBytes)
-      : planSegments(req.sizeBytes, blockBytes, segmentBytes);
-    // A size that is not whole blocks goes as one buffered segment: no O_DIRECT for a short block.
-    const fallback = req.sizeBytes % blockBytes !== 0;
-    const src = this.deps.runners.get(req.source.runner);
-    const dst = this.deps.runners.get(req.dest.runner);
-    const [srcTools, dstTools] = await Promise.all([
-      this.probe.tools(req.source.runner, src, signal),
-      this.probe.tools(req.dest.runner, dst, signal),
-    ]);
-    let comp = chooseCompression(req.compression, sameHost(req.source, req.dest), srcTools, dstTools);
-    if ((req.compression ?? "auto") === "auto" && comp !== "none") {
-      comp = await worthCompressing(src, req, comp, this.logger, signal);
-    }
-    if (comp !== "none" && !(srcTools.has(comp) && dstTools.has(comp))) {
-      throw new VolumeMigrationFailed(`${comp} is not installed on both ${src.where} and ${dst.where}`);
-    }
-    const ctx: SegmentContext = {
-      src,
-      dst,
-      source: { path: req.source.path, directIo: req.source.directIo && !fallback },
-      dest: { path: req.dest.path, directIo: req.dest.directIo && !fallback, sparse: req.dest.sparseTarget },
-      blockBytes,
-      extentChunk: null,
-      comp,
-      direct: null,
-      // One host: the copy runs there, unless a limit needs this process to pace the bytes.
-      local:
-        sameHost(req.source, req.dest) && req.transport !== "relay" && (req.bpsLimit?.() ?? null) === null,
-      verify: req.verify ?? "readback",
-      python: {
-        src: this.deps.hostPython !== false && srcTools.has("python3"),
-        dst: this.deps.hostPython !== false && dstTools.has("python3"),
-      },
-      bucket: new TokenBucket(req.bpsLimit ?? (() => null)),
-      expansion: () => 1,
-      hooks: req.hooks,
-    };
-    const extents = useExtents(req, srcTools, dstTools);
-    const blocker = directBlocker(req, dstTools) ?? (extents ? EXTENTS_GO_BY_RELAY : null);
-    let transport: Transport = chooseTransport(req, blocker);
-    let note =
-      transport === "relay" && req.transport !== "relay" && !ctx.local ? (blocker ?? undefined) : undefined;
-    if (ctx.local) {
-      transport = "local";
-    }
-    let session: DirectSession | null = null;
-    if (transport === "direct") {
-      try {
-        session = await openDirect({
-          req,
-          src,
-          dst,
-          comp,
-          blockBytes,
-          directIo: ctx.source.directIo,
-          signal,
-          logger: this.logger,
-        });
-        ctx.direct = session.source;
-      } catch (err) {
-        if (signal.aborted) {
-          throw err;
-        }
-        transport = "relay";
-        note = `direct transport unusable, relayed instead: ${(err as Error).message}`;
-        this.logger.warn({ err, from: src.where, to: dst.where }, note);
-      }
-    }
-    ctx.extentChunk = extents && transport !== "direct" ? EXTENT_CHUNK_BYTES : null;
-    const scheme = ctx.extentChunk === null ? "sha256" : extentsScheme(ctx.extentChunk);
-    const kept = req.ranges ? null : resumableDigests(req.resumeFrom, plan, req.sizeBytes, scheme);
-    if (req.resumeFrom && req.resumeFrom.offset > 0 && !kept) {
-      this.logger.warn({ offset: req.resumeFrom.offset }, "checkpoint does not fit this copy; starting over");
-    }
-    return { plan, kept: kept ?? [], scheme, comp, transport, note, ctx, session };
   }
 
   private async run(
@@ -242,6 +143,8 @@ export class CopyEngine implements VolumeCopier {
         segments: plan.length,
         resumedBytes,
         python: ctx.python,
+        // A thin source's mapped bytes: all the copy reads.
+        ...(ctx.sourceMap ? { mappedBytes: ctx.sourceMap.reduce((n, r) => n + r.length, 0) } : {}),
         note: s.note,
       },
       "volume copy starting",
@@ -324,16 +227,4 @@ export class CopyEngine implements VolumeCopier {
       ...(s.note ? { transportNote: s.note } : {}),
     };
   }
-}
-
-interface Setup {
-  plan: Segment[];
-  /** Digests of the segments a checkpoint already covers. */
-  kept: string[];
-  scheme: DigestScheme;
-  comp: Compression;
-  transport: Transport;
-  note: string | undefined;
-  ctx: SegmentContext;
-  session: DirectSession | null;
 }

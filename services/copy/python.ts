@@ -1,11 +1,11 @@
 /**
  * Which command does each side of a segment: scripts/segment.py (one process: read, hash and
- * write from the same buffers) where that side's host has python3 and the segment travels as plain
- * bytes, else the bash pipelines of scripts.ts. Both print the same digests and progress, so the
- * choice is per side: a relay may read with Python on one host and write with dd on the other.
- * Compressed segments keep the pipelines (the compressor is a process of its own either way), and
- * so do extents records that travel between hosts (perl, scripts/lib/extents.sh); on one host and
- * for the read-back, segment.py reads the data chunks itself and hashes the same records.
+ * write from the same buffers) where that side's host has python3, else the bash pipelines of
+ * scripts.ts. Both print the same digests and progress, so the choice is per side: a relay may
+ * read with Python on one host and write with dd on the other. The reader pipes into the
+ * compressor when there is one (pyRead.sh); a writer that decompresses, or applies extents records
+ * that came from another host, stays the pipeline (perl, scripts/lib/extents.sh). A map (a thin
+ * LV's, thin.ts) goes to segment.py on stdin: `mapped` says one will.
  */
 import {
   bash,
@@ -13,6 +13,7 @@ import {
   type DirectSource,
   FETCH_READ_SCRIPT,
   flag,
+  PY_READ_SCRIPT,
   readArgv,
   readbackArgv,
   SEGMENT_PY,
@@ -38,14 +39,19 @@ const py = (mode: string, ...args: (string | number)[]): string[] => [
   ...args.map(String),
 ];
 
-const plainBytes = (s: SegmentIo, comp: Compression): boolean => comp === "none" && s.extentChunk === null;
+/** segment.py's trailing `extents CHUNK [stdin]`, or nothing for the segment's bytes. */
+const extentArgs = (s: SegmentIo, mapped: boolean): (string | number)[] =>
+  s.extentChunk === null ? [] : ["extents", s.extentChunk, ...(mapped ? ["stdin"] : [])];
 
 /** The source host's relay reader: the segment's bytes (or records, compressed) on stdout. */
-export function readerArgv(s: SegmentIo, comp: Compression, python: HostPython): string[] {
-  if (python.src && plainBytes(s, comp)) {
-    return py("read", s.path, flag(s.directIo), s.blockBytes, s.offset, s.length);
+export function readerArgv(s: SegmentIo, comp: Compression, python: HostPython, mapped: boolean): string[] {
+  if (!python.src) {
+    return readArgv(s, comp);
   }
-  return readArgv(s, comp);
+  const args = [s.path, flag(s.directIo), s.blockBytes, s.offset, s.length, ...extentArgs(s, mapped)];
+  return comp === "none"
+    ? py("read", ...args)
+    : bash(PY_READ_SCRIPT, "py-read", SEGMENT_PY, comp, "read", ...args.map(String));
 }
 
 /**
@@ -58,14 +64,14 @@ export function writerArgv(
   direct: DirectSource | null,
   local: { path: string; directIo: boolean } | null,
   python: HostPython,
+  mapped: boolean,
 ): string[] {
-  const extents = s.extentChunk === null ? [] : ["extents", s.extentChunk];
   if (python.dst && local && comp === "none") {
-    const sparse = extents.length > 0 ? extents : [flag(s.sparse)];
+    const sparse = s.extentChunk === null ? [flag(s.sparse)] : extentArgs(s, mapped);
     const place = [s.blockBytes, s.offset, s.length, ...sparse];
     return py("copy", local.path, flag(local.directIo), s.path, flag(s.directIo), ...place);
   }
-  if (!python.dst || !plainBytes(s, comp)) {
+  if (!python.dst || comp !== "none" || s.extentChunk !== null) {
     return writeArgv(s, comp, direct, local);
   }
   const place = [s.blockBytes, s.offset, s.length, flag(s.sparse)];
@@ -76,10 +82,17 @@ export function writerArgv(
 }
 
 /** The digest of what the destination holds now (`vms-sha256 readback <hex>` on stdout). */
-export function readbackCommand(s: SegmentIo, python: HostPython): string[] {
+export function readbackCommand(s: SegmentIo, python: HostPython, mapped: boolean): string[] {
   if (python.dst) {
-    const extents = s.extentChunk === null ? [] : ["extents", s.extentChunk];
-    return py("readback", s.path, flag(s.directIo), s.blockBytes, s.offset, s.length, ...extents);
+    return py(
+      "readback",
+      s.path,
+      flag(s.directIo),
+      s.blockBytes,
+      s.offset,
+      s.length,
+      ...extentArgs(s, mapped),
+    );
   }
   return readbackArgv(s);
 }

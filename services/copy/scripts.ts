@@ -79,15 +79,25 @@ export const WRITE_SCRIPT = load("segmentWrite.sh");
 
 /**
  * `python3 -c SEGMENT_PY copy|read|write|readback …`: one segment in one process where the host
- * has python3 (the file's header lists the modes and their arguments). Python code is not shell
+ * has python3 (the file's header lists the modes and their arguments; thinMap.py's likewise). Python code is not shell
  * and the runner quotes each argument, so only the comment lines go (no line of the file's
  * docstrings starts with #, so such a line is a comment).
  */
-export const SEGMENT_PY = fs
-  .readFileSync(path.join(SCRIPT_DIR, "segment.py"), "utf8")
-  .split("\n")
-  .filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"))
-  .join("\n");
+export const SEGMENT_PY = loadPython("segment.py");
+
+/** `python3 -c THIN_MAP_PY thin-map DEV OFF LEN`: the byte ranges a thin LV's pool has mapped. */
+export const THIN_MAP_PY = loadPython("thinMap.py");
+
+function loadPython(file: string): string {
+  return fs
+    .readFileSync(path.join(SCRIPT_DIR, file), "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.trimStart().startsWith("#"))
+    .join("\n");
+}
+
+/** `bash -c PY_READ_SCRIPT py-read SEGMENT_PY COMP read …`: segment.py's relay reader piped into COMP. */
+export const PY_READ_SCRIPT = load("pyRead.sh");
 
 /** `bash -c FETCH_READ_SCRIPT fetch-read KEY KH HKA PORT USER ADDR REQUEST`: the forced command's answer. */
 export const FETCH_READ_SCRIPT = load("fetchRead.sh");

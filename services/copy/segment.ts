@@ -11,7 +11,8 @@ import { meterStream, type TokenBucket } from "./meter";
 import type { Segment } from "./plan";
 import { type HostPython, readbackCommand, readerArgv, writerArgv } from "./python";
 import { type DirectSource, parseDigests } from "./scripts";
-import type { Compression, CopyHooks, Verify } from "./types";
+import { mapLines, thinMap } from "./thin";
+import type { ByteRange, Compression, CopyHooks, Verify } from "./types";
 
 /** A segment runs as long as it needs; the copy's signal is what stops it. */
 const SEGMENT_TIMEOUT_MS = 0x7fffffff;
@@ -28,9 +29,13 @@ export interface SegmentContext {
   /**
    * The extents format's chunk (only data ranges read, zero chunks neither sent nor written), or
    * null: every byte travels. Set only for a source that maps its data onto a destination that
-   * reads zeros, both hosts having perl, and not for the direct transport.
+   * reads zeros (choose.ts extentSource), and not for the direct transport.
    */
   extentChunk: number | null;
+  /** A thin source's map (thin.ts): the extents are read from it, not found by lseek. */
+  sourceMap: ByteRange[] | null;
+  /** The destination is a thin LV whose map the read-back may use. */
+  destThin: boolean;
   comp: Compression;
   direct: DirectSource | null;
   /** Source and destination on one host: one command there does the whole segment. */
@@ -80,14 +85,18 @@ export async function writeSegment(
   };
   const out = { ...io, ...ctx.dest };
   const opts = { signal, timeoutMs: SEGMENT_TIMEOUT_MS };
+  // A thin source's map goes to whichever command reads the source, on its stdin.
+  const map = ctx.sourceMap && ctx.extentChunk !== null ? mapLines(ctx.sourceMap, seg) : null;
+  const local = ctx.local ? ctx.source : null;
   const writer = ctx.dst.spawn(
-    writerArgv(out, ctx.comp, ctx.direct, ctx.local ? ctx.source : null, ctx.python),
+    writerArgv(out, ctx.comp, ctx.direct, local, ctx.python, map !== null && local !== null),
     opts,
   );
   const reader =
     ctx.direct || ctx.local
       ? null
-      : ctx.src.spawn(readerArgv({ ...io, ...ctx.source }, ctx.comp, ctx.python), opts);
+      : ctx.src.spawn(readerArgv({ ...io, ...ctx.source }, ctx.comp, ctx.python, map !== null), opts);
+  reader?.stdin.end(map ?? undefined);
   const writerLog = watchWriter(writer, (n) => (meter.written = n));
   const where = describeSegment(seg);
 
@@ -102,7 +111,7 @@ export async function writeSegment(
       const [, r, w] = await Promise.all([relay, reader.wait(), writer.wait()]);
       results = [r, w];
     } else {
-      writer.stdin.end();
+      writer.stdin.end(map ?? undefined);
       results = [null, await writer.wait()];
     }
   } catch (err) {
@@ -154,7 +163,14 @@ export async function readBackSegment(
     extentChunk: ctx.extentChunk,
     ...ctx.dest,
   };
-  const rb = await ctx.dst.run(readbackCommand(out, ctx.python), { signal, timeoutMs: SEGMENT_TIMEOUT_MS });
+  // A thin destination's own map, taken now that the segment is synced (the pool commits its
+  // mappings first); without one the read-back reads every byte, which is only slower.
+  const map = ctx.destThin ? await thinMap(ctx.dst, ctx.dest.path, seg, signal).catch(() => null) : null;
+  const rb = await ctx.dst.run(readbackCommand(out, ctx.python, map !== null), {
+    signal,
+    timeoutMs: SEGMENT_TIMEOUT_MS,
+    ...(map !== null ? { input: mapLines(map, seg) } : {}),
+  });
   const onDisk = parseDigests(rb.stdout).get("readback");
   if (onDisk !== written.source) {
     throw new VolumeMigrationFailed(

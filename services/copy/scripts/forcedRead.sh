@@ -26,5 +26,6 @@ if ! [[ $req =~ $re ]]; then echo "vms-copy: request refused" >&2; exit 126; fi;
 off=${BASH_REMATCH[1]} len=${BASH_REMATCH[2]};
 if (( off % bs != 0 || off + len > size )); then echo "vms-copy: segment refused" >&2; exit 126; fi;
 source "$(dirname "$0")/lib/sha256.sh";
+source "$(dirname "$0")/lib/compress.sh";
 source "$(dirname "$0")/lib/readSegment.sh";
 read_segment

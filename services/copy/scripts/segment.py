@@ -9,16 +9,19 @@
 # the bash scripts', so segment.ts reads both alike. Run as `python3 -I -S`: the standard library
 # only, whatever the host's PYTHON* variables and site packages.
 #
-#   python3 -c SCRIPT copy     SRC SRCDIRECT DST DSTDIRECT BS OFF LEN SPARSE [CHUNK]
+#   python3 -c SCRIPT copy     SRC SRCDIRECT DST DSTDIRECT BS OFF LEN SPARSE [CHUNK [stdin]]
 #       the source is on this host too: reads it, writes DST; `vms-sha256 src|dst HEX` on stderr.
 #       SPARSE `extents` (with CHUNK): only the source's data chunks are read and only those not
-#       all zeros written, hashed as lib/extents.sh's records (the destination must read zeros)
-#   python3 -c SCRIPT read     SRC DIRECT BS OFF LEN
-#       the segment's bytes on stdout (relay reader); `vms-sha256 src HEX` on stderr
+#       all zeros written, hashed as lib/extents.sh's records (the destination must read zeros).
+#       The data chunks are those lseek(SEEK_DATA) finds or, with `stdin`, those of the byte
+#       ranges listed on stdin (thinMap.py's `OFF LEN` lines: a thin LV's mapped blocks)
+#   python3 -c SCRIPT read     SRC DIRECT BS OFF LEN [extents CHUNK [stdin]]
+#       the segment's bytes (or its extents records) on stdout (relay reader); `vms-sha256 src
+#       HEX` on stderr
 #   python3 -c SCRIPT write    DST DIRECT BS OFF LEN SPARSE [CMD...]
 #       writes what arrives on stdin, or on the stdout of CMD (the direct transport's fetch);
 #       `vms-sha256 dst HEX` on stderr
-#   python3 -c SCRIPT readback DST DIRECT BS OFF LEN [extents CHUNK]
+#   python3 -c SCRIPT readback DST DIRECT BS OFF LEN [extents CHUNK [stdin]]
 #       `vms-sha256 readback HEX` on stdout: the digest of what is on disk now (of its records)
 # copy and write print dd-like progress on stdout ("N bytes copied", once a second and, after
 # fdatasync, the final count) and their errors there too, as segmentWrite.sh's dd does.
@@ -159,6 +162,34 @@ def data_chunks(fd, off, length, chunk):
         p = q
 
 
+def listed_chunks(off, length, chunk, text):
+    """The chunks that hold data by a map the caller made (thinMap.py: `OFF LEN` byte ranges, one
+    a line, in order), clipped to the segment, as (position in the segment, length)."""
+    end = off + length
+    last = None
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        a, n = (int(x) for x in line.split())
+        b = min(a + n, end)
+        q = off + (max(a, off) - off) // chunk * chunk
+        while q < b:
+            if last is None or q > last:
+                yield q - off, min(chunk, end - q)
+                last = q
+            q += chunk
+
+
+def data_layout(fd, off, length, args):
+    """The pieces of a segment for args: [] every byte; [CHUNK] the data chunks lseek finds;
+    [CHUNK, "stdin"] the chunks of the map on stdin. And the extents offset for pump."""
+    if not args:
+        return whole(length), None
+    if args[1:2] == ["stdin"]:
+        return listed_chunks(off, length, int(args[0]), sys.stdin.read()), off
+    return data_chunks(fd, off, length, int(args[0])), off
+
+
 def pump(length, pieces, fill, sink, progress=None, extents_at=None):
     """Reads the pieces with fill, hashes them, hands them to sink; returns the hex digest.
     extents_at (the segment's offset): hash lib/extents.sh's records instead of the bytes, that
@@ -281,10 +312,7 @@ def main(argv):
         fin = open_volume(src, False, sdirect == "1", off, length)
         fout = open_volume(dst, True, ddirect == "1", off, length)
         progress = Progress()
-        if sparse == "extents":
-            pieces, at = data_chunks(fin, off, length, int(argv[9])), off
-        else:
-            pieces, at = whole(length), None
+        pieces, at = data_layout(fin, off, length, argv[9:11] if sparse == "extents" else [])
         sink = sink_at(fout, off, bs, sparse == "1")
         hexdigest = pump(length, pieces, fill_at(fin, off), sink, progress, at)
         store(fout, length, progress)
@@ -295,7 +323,17 @@ def main(argv):
         src, direct, bs, off, length = argv[1:6]
         off, length = int(off), int(length)
         fin = open_volume(src, False, direct == "1", off, length)
-        say("src", pump(length, whole(length), fill_at(fin, off), lambda buf, mv, pos: write_all(1, mv, None)))
+        pieces, at = data_layout(fin, off, length, argv[7:9] if argv[6:7] == ["extents"] else [])
+        if at is None:
+            say("src", pump(length, pieces, fill_at(fin, off), lambda buf, mv, pos: write_all(1, mv, None)))
+        else:
+            # lib/extents.sh's records, as read_extents writes them for write_extents to apply.
+            def record(buf, mv, pos):
+                write_all(1, b"w %d %d\n" % (off + pos, len(mv)), None)
+                write_all(1, mv, None)
+
+            say("src", pump(length, pieces, fill_at(fin, off), record, None, at))
+            write_all(1, b"e %d %d\n" % (off, length), None)
     elif mode == "write":
         dst, direct, bs, off, length, sparse = argv[1:7]
         off, length, bs = int(off), int(length), int(bs)
@@ -319,10 +357,7 @@ def main(argv):
         dst, direct, bs, off, length = argv[1:6]
         off, length = int(off), int(length)
         fin = open_volume(dst, False, direct == "1", off, length)
-        if argv[6:7] == ["extents"]:
-            pieces, at = data_chunks(fin, off, length, int(argv[7])), off
-        else:
-            pieces, at = whole(length), None
+        pieces, at = data_layout(fin, off, length, argv[7:9] if argv[6:7] == ["extents"] else [])
         os.write(1, ("vms-sha256 readback %s\n" % pump(length, pieces, fill_at(fin, off), None, None, at)).encode())
     else:
         raise Failure("unknown mode %s" % mode)

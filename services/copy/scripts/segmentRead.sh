@@ -15,5 +15,6 @@ set -o pipefail
 src=$1 bs=$2 off=$3 len=$4 direct=$5 comp=$6 fmt=${7:-raw} chunk=${8-}
 source "$(dirname "$0")/lib/sha256.sh"
 source "$(dirname "$0")/lib/extents.sh"
+source "$(dirname "$0")/lib/compress.sh"
 source "$(dirname "$0")/lib/readSegment.sh"
 read_segment

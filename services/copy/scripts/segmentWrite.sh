@@ -47,6 +47,7 @@ sink() {
     esac | write_segment
   } 4>&1 | sha256
 }
+source "$(dirname "$0")/lib/compress.sh"
 source "$(dirname "$0")/lib/readSegment.sh"
 source "$(dirname "$0")/lib/fetch.sh"
 case $mode in

@@ -2,7 +2,7 @@
 # Defines read_segment: reads $len bytes at byte $off of $src (dd block size $bs, O_DIRECT when
 # $direct is 1; or, when $fmt is `extents`, the records of lib/extents.sh, which the script then
 # sources too), hashes them with sha256 (lib/sha256.sh) and writes them, compressed with $comp
-# (none|lz4|zstd|gzip), to stdout. Prints `vms-sha256 src <hex>` on stderr. The data goes to fd 3
+# (none, or lz4|zstd|gzip by lib/compress.sh, which the script sources too), to stdout. Prints `vms-sha256 src <hex>` on stderr. The data goes to fd 3
 # (stdout), the copy tee makes goes through fd 4 to the hash.
 # Sourced, not run: the script that sources it sets src bs off len direct comp (hence SC2154
 # below) and scripts.ts puts this text in place of the `source` line. Every line ends in a
@@ -23,12 +23,10 @@ read_segment() {
   local sum;
   exec 3>&1;
   # shellcheck disable=SC2154 # comp is set by the sourcing script
-  case $comp in
-    none) sum=$( { read_source | tee /dev/fd/4 >&3; } 4>&1 | sha256 ) ;;
-    lz4) sum=$( { read_source | tee /dev/fd/4 | lz4 -1 -q -c >&3; } 4>&1 | sha256 ) ;;
-    zstd) sum=$( { read_source | tee /dev/fd/4 | zstd -1 -T0 -q -c >&3; } 4>&1 | sha256 ) ;;
-    gzip) sum=$( { read_source | tee /dev/fd/4 | gzip -1 -c >&3; } 4>&1 | sha256 ) ;;
-    *) echo "vms-copy: unknown compression $comp" >&2; return 2 ;;
-  esac || return;
+  if [ "$comp" = none ]; then
+    sum=$( { read_source | tee /dev/fd/4 >&3; } 4>&1 | sha256 ) || return;
+  else
+    sum=$( { read_source | tee /dev/fd/4 | compress >&3; } 4>&1 | sha256 ) || return;
+  fi;
   printf 'vms-sha256 src %s\n' "${sum%% *}" >&2;
 }

@@ -1,0 +1,187 @@
+/**
+ * Copies from a real LVM thin LV read only the blocks its pool mapped (services/copy/thin.ts,
+ * scripts/thinMap.py on the host): on one host (segment.py's copy) and between hosts (segment.py
+ * reads, perl applies the records), each checked against sha256sum of the whole LV on the guest,
+ * and the destination left thin.
+ */
+import { RunnerFactory } from "../../drivers/exec";
+import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "../../drivers/exec/types";
+import type { CopyEndpoint } from "../../drivers/types";
+import { CopyEngine } from "../../services/copy/engine";
+import { thinMap } from "../../services/copy/thin";
+import { type LabHost, labHost, loadLab, ssh, sshOk } from "./lab";
+
+const lab = loadLab();
+const hostA = labHost(lab, "host-a");
+const hostB = labHost(lab, "host-b");
+const MiB = 1024 * 1024;
+const SIZE = 128 * MiB;
+const SEG = 64 * MiB;
+/** The 1 MiB blocks written with random data; 100 is written with zeros (mapped, yet no data). */
+const BLOCKS = [0, 1, 2, 17, 40, 63, 64, 90, 127];
+const ZERO_BLOCK = 100;
+const tag = `tc${process.pid}`;
+
+const spec = (h: LabHost): SshRunnerSpec => ({
+  kind: "ssh",
+  host: h.sshHost,
+  port: h.sshPort,
+  username: h.sshUser,
+  privateKeyPath: h.privateKey,
+  knownHostsFile: h.knownHosts,
+});
+
+/** Records each command started as "<program> <name>" (bash -c S NAME …, python3 -I -S -c S MODE …). */
+class RecordingRunners extends RunnerFactory {
+  readonly started: string[] = [];
+
+  override get(s: RunnerSpec): CommandRunner {
+    const inner = super.get(s);
+    const note = (argv: readonly string[]): void => {
+      this.started.push(`${argv[0]} ${argv[argv.indexOf("-c") + 2]} ${argv.at(-1)}`);
+    };
+    return new Proxy(inner, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop === "run" || prop === "spawn") {
+          return (argv: readonly string[], opts: unknown) => {
+            note(argv);
+            return (value as (a: readonly string[], o: unknown) => unknown).call(target, argv, opts);
+          };
+        }
+        return typeof value === "function" ? (value as () => unknown).bind(target) : value;
+      },
+    });
+  }
+}
+
+const pools: [LabHost, string][] = [
+  [hostA, hostA.vgs[0]!.name],
+  [hostA, hostA.vgs[1]!.name],
+  [hostB, hostB.vgs[0]!.name],
+];
+
+async function thinLv(host: LabHost, vg: string, name: string): Promise<string> {
+  await sshOk(host, ["lvcreate", "-q", "-y", "-V", `${SIZE}b`, "--thin", "-n", name, `${vg}/${tag}-pool`]);
+  return `/dev/${vg}/${name}`;
+}
+
+const sha256Of = async (host: LabHost, dev: string): Promise<string> =>
+  (await sshOk(host, ["sha256sum", dev])).split(/\s+/)[0]!;
+
+/** The LV's data_percent as lvs reports it (share of the LV its pool mapped). */
+const dataPercent = async (host: LabHost, dev: string): Promise<number> =>
+  Number((await sshOk(host, ["lvs", "--noheadings", "-o", "data_percent", dev])).trim());
+
+let source: string;
+let sourceSha: string;
+
+beforeAll(async () => {
+  for (const [host, vg] of pools) {
+    await sshOk(host, ["lvcreate", "-q", "-y", "--type", "thin-pool", "-L", "192M", "-n", `${tag}-pool`, vg]);
+  }
+  source = await thinLv(hostA, hostA.vgs[0]!.name, `${tag}-src`);
+  const writes = BLOCKS.map(
+    (b) => `dd if=/dev/urandom of=${source} bs=1M seek=${b} count=1 oflag=direct conv=notrunc status=none`,
+  );
+  writes.push(
+    `dd if=/dev/zero of=${source} bs=1M seek=${ZERO_BLOCK} count=1 oflag=direct conv=notrunc status=none`,
+  );
+  await sshOk(hostA, writes.join(" && "));
+  sourceSha = await sha256Of(hostA, source);
+}, 300_000);
+
+afterAll(async () => {
+  for (const [host, vg] of pools) {
+    await ssh(host, ["lvremove", "-q", "-y", "-f", `${vg}/${tag}-pool`]);
+  }
+}, 300_000);
+
+test("the pool's map is the written blocks, the zero-written one included", async () => {
+  const runners = new RunnerFactory();
+  try {
+    const map = await thinMap(runners.get(spec(hostA)), source, { offset: 0, length: SIZE });
+    const mapped = [...BLOCKS, ZERO_BLOCK].sort((a, b) => a - b);
+    // Adjacent blocks come back as one range.
+    const expected: { offset: number; length: number }[] = [];
+    for (const b of mapped) {
+      const last = expected.at(-1);
+      if (last && last.offset + last.length === b * MiB) {
+        last.length += MiB;
+      } else {
+        expected.push({ offset: b * MiB, length: MiB });
+      }
+    }
+    expect(map).toEqual(expected);
+    // Clipped to a range that starts and ends inside mapped blocks.
+    const part = await thinMap(runners.get(spec(hostA)), source, { offset: 1.5 * MiB, length: 16 * MiB });
+    expect(part).toEqual([
+      { offset: 1.5 * MiB, length: 1.5 * MiB },
+      { offset: 17 * MiB, length: 0.5 * MiB },
+    ]);
+    // A thick LV has no map: the engine then reads every byte.
+    const thick = `${tag}-thick`;
+    await sshOk(hostA, ["lvcreate", "-q", "-y", "-L", "8M", "-n", thick, hostA.vgs[0]!.name]);
+    await expect(
+      thinMap(runners.get(spec(hostA)), `/dev/${hostA.vgs[0]!.name}/${thick}`, {
+        offset: 0,
+        length: 8 * MiB,
+      }),
+    ).rejects.toThrow(/is not a thin LV/);
+  } finally {
+    await runners.close();
+  }
+});
+
+test.each([
+  {
+    name: "one host",
+    dest: [hostA, hostA.vgs[1]!.name] as const,
+    transport: "local",
+    reader: "python3 copy",
+  },
+  {
+    name: "host-a to host-b",
+    dest: [hostB, hostB.vgs[0]!.name] as const,
+    transport: "relay",
+    reader: "python3 read",
+  },
+])(
+  "$name: only mapped blocks are read, the copy is whole and stays thin",
+  async ({ dest, transport, reader }) => {
+    const [host, vg] = dest;
+    const target = await thinLv(host, vg, `${tag}-dst-${transport}`);
+    const runners = new RecordingRunners();
+    const endpoint = (h: LabHost, path: string): CopyEndpoint => ({
+      runner: spec(h),
+      path,
+      sizeBytes: SIZE,
+      directIo: true,
+      sparseTarget: true,
+      thinLv: true,
+    });
+    try {
+      const result = await new CopyEngine({ runners, segmentBytes: SEG }).copy({
+        source: endpoint(hostA, source),
+        dest: endpoint(host, target),
+        sizeBytes: SIZE,
+        blockSize: "4M",
+        compression: "none",
+      });
+      expect(result.transport).toBe(transport);
+      expect(await sha256Of(host, target)).toBe(sourceSha);
+      // Both hosts hashed the same extents records (the data chunks; the zero block left out).
+      expect(result.destSha256).toBe(result.sourceSha256);
+      expect(runners.started).toContain(`python3 thin-map ${SIZE}`);
+      expect(runners.started).toContainEqual(expect.stringMatching(new RegExp(`^${reader} stdin$`)));
+      // The read-back used the destination's own map.
+      expect(runners.started.filter((s) => s === "python3 readback stdin")).toHaveLength(SIZE / SEG);
+      // Nine data MiB written (not the zero block): about 7% of 128 MiB.
+      const percent = await dataPercent(host, target);
+      expect(percent).toBeGreaterThan(6.5);
+      expect(percent).toBeLessThan(7.5);
+    } finally {
+      await runners.close();
+    }
+  },
+);
