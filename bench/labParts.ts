@@ -201,16 +201,17 @@ function engineCopy(
   ctx: LabContext,
   src: string,
   dst: string,
-  sparseTarget: boolean,
+  thin: boolean,
   verify: "stream" | "readback" = "readback",
 ): Promise<EngineRun> {
   const bytes = ctx.sizeMib * MIB;
-  const ep = { runner: ctx.spec, sizeBytes: bytes, directIo: true };
+  // As the LVM driver describes its LVs: a thin one reads zeros where nothing was written.
+  const ep = { runner: ctx.spec, sizeBytes: bytes, directIo: true, thinLv: thin };
   return runEngineCopy(
     ctx.engine,
     {
       source: { ...ep, path: src, sparseTarget: false },
-      dest: { ...ep, path: dst, sparseTarget },
+      dest: { ...ep, path: dst, sparseTarget: thin },
       sizeBytes: bytes,
       blockSize: "4M",
       compression: "auto",
