@@ -50,6 +50,8 @@ export interface DirectParams {
   comp: Compression;
   blockBytes: number;
   directIo: boolean;
+  /** The source host may run segment.py (python.ts). */
+  python: boolean;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -94,7 +96,7 @@ export async function openDirect(p: DirectParams): Promise<DirectSession> {
   const tag = `vms-copy-${randomBytes(8).toString("hex")}`;
   const keys = utils.generateKeyPairSync("ed25519", { comment: tag });
   const forced = quoteArgv(
-    forcedCommandArgv(p.req.source.path, p.blockBytes, p.req.sizeBytes, p.directIo, p.comp, tag),
+    forcedCommandArgv(p.req.source.path, p.blockBytes, p.req.sizeBytes, p.directIo, p.comp, p.python, tag),
   );
   const line = authorizedKeysLine(forced, keys.public.trim(), fromAddress(p.req.dest));
   const keysFile = p.req.source.authorizedKeysFile ?? "";

@@ -126,6 +126,7 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
         comp,
         blockBytes,
         directIo: ctx.source.directIo,
+        python: ctx.python.src,
         signal,
         logger,
       });

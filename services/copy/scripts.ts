@@ -61,7 +61,7 @@ export const READ_SCRIPT = load("segmentRead.sh");
 
 /**
  * The direct transport's forced command on the source host: `bash -c FORCED_SCRIPT vms-copy-read
- * SRC BS SIZE DIRECT COMP TAG`, all fixed when the key is installed; SSH_ORIGINAL_COMMAND must be
+ * SRC BS SIZE DIRECT COMP PY TAG`, all fixed when the key is installed; SSH_ORIGINAL_COMMAND must be
  * `probe` or a `read OFF LEN` within the volume (forcedRead.sh says exactly what passes). One line,
  * as authorized_keys has no newlines.
  */
@@ -226,9 +226,12 @@ export function forcedCommandArgv(
   size: number,
   directIo: boolean,
   comp: Compression,
+  /** The source host may run segment.py (it then reads in one process). */
+  python: boolean,
   tag: string,
 ): string[] {
-  return bash(FORCED_SCRIPT, "vms-copy-read", path, blockBytes, size, flag(directIo), comp, tag);
+  const py = python ? Buffer.from(SEGMENT_PY).toString("base64") : "";
+  return bash(FORCED_SCRIPT, "vms-copy-read", path, blockBytes, size, flag(directIo), comp, py, tag);
 }
 
 /** The `vms-sha256 <side> <hex>` digests a script printed, by side. */

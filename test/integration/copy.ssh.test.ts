@@ -10,7 +10,7 @@ import { RunnerFactory } from "../../drivers/exec";
 import type { SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
 import { CopyEngine } from "../../services/copy/engine";
-import { FORCED_SCRIPT } from "../../services/copy/scripts";
+import { forcedCommandArgv } from "../../services/copy/scripts";
 import { waitFor } from "../helpers/stack";
 import { endpoint, makeDest, makeSource, MiB, sha256File, supportsDirectIo, tempDir } from "./copy.helpers";
 import { startSshd, type TestSshd } from "./exec.sshd";
@@ -239,20 +239,20 @@ test("direct falls back to relay when the destination cannot reach the source, a
   expect(fs.readFileSync(keysFile, "utf8")).toBe(keysBefore);
 });
 
-test("the forced command refuses hostile requests before running anything", () => {
-  const src = path.join(dir, "forced.src");
+test.each([
+  ["segment.py", true],
+  ["dd | tee", false],
+])("the forced command (reading with %s) refuses hostile requests before running anything", (_, python) => {
+  const src = path.join(dir, `forced-${python}.src`);
   makeSource(src, 4 * MiB);
   const marker = path.join(dir, "pwned");
+  const [cmd, ...args] = forcedCommandArgv(src, MiB, 4 * MiB, false, "none", python, "vms-copy-0f");
   const run = (req: string): ReturnType<typeof spawnSync> =>
-    spawnSync(
-      "bash",
-      ["-c", FORCED_SCRIPT, "vms-copy-read", src, String(MiB), String(4 * MiB), "0", "none", "vms-copy-0f"],
-      {
-        env: { ...process.env, SSH_ORIGINAL_COMMAND: req },
-        encoding: "buffer",
-        maxBuffer: 16 * MiB,
-      },
-    );
+    spawnSync(cmd!, args, {
+      env: { ...process.env, SSH_ORIGINAL_COMMAND: req },
+      encoding: "buffer",
+      maxBuffer: 16 * MiB,
+    });
   for (const hostile of [
     `read 0 1; touch ${marker}`,
     `read 0 1 $(touch ${marker})`,
