@@ -72,10 +72,18 @@ export class CommandError extends ServiceError {
     options?: { cause?: unknown; reason?: string },
   ) {
     super(
-      `Command ${JSON.stringify(argv)} on ${where} ${options?.reason ?? `exited with ${exitCode}`}: ${stderr.trim().slice(0, 500)}`,
+      `Command ${JSON.stringify(argv.map(shortArg))} on ${where} ${options?.reason ?? `exited with ${exitCode}`}: ${stderr.trim().slice(0, 500)}`,
       options,
     );
   }
+}
+
+/**
+ * An argument as an error message shows it: a script passed as one (bash -c, python3 -c) is
+ * kilobytes that would bury the reason, which an operator reads in the migration's error.
+ */
+function shortArg(arg: string): string {
+  return arg.length > 160 ? `${arg.slice(0, 60)}… (${arg.length} characters)` : arg;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 120_000;
