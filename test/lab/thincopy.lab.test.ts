@@ -122,12 +122,16 @@ test("the pool's map is the written blocks, the zero-written one included", asyn
     // A thick LV has no map: the engine then reads every byte.
     const thick = `${tag}-thick`;
     await sshOk(hostA, ["lvcreate", "-q", "-y", "-L", "8M", "-n", thick, hostA.vgs[0]!.name]);
-    await expect(
-      thinMap(runners.get(spec(hostA)), `/dev/${hostA.vgs[0]!.name}/${thick}`, {
-        offset: 0,
-        length: 8 * MiB,
-      }),
-    ).rejects.toThrow(/is not a thin LV/);
+    try {
+      await expect(
+        thinMap(runners.get(spec(hostA)), `/dev/${hostA.vgs[0]!.name}/${thick}`, {
+          offset: 0,
+          length: 8 * MiB,
+        }),
+      ).rejects.toThrow(/is not a thin LV/);
+    } finally {
+      await ssh(hostA, ["lvremove", "-q", "-y", `${hostA.vgs[0]!.name}/${thick}`]);
+    }
   } finally {
     await runners.close();
   }

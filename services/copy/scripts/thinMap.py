@@ -7,9 +7,10 @@
 # Prints `OFF LEN` byte ranges, one a line, in order and merged, then `end MAPPED` (the LV's
 # mapped bytes, as the pool counts them). Fails (exit 1, the reason on stderr) for an LV that is
 # not thin or a pool whose metadata snapshot cannot be taken; the engine then reads every byte.
-# How: the pool's metadata is read from a metadata snapshot (`dmsetup message … 
-# reserve_metadata_snap`, which commits the pool's metadata first), never live, by thin_dump;
-# a pool has at most one such snapshot, so copies on one host take turns (flock).
+# How: dmsetup's tables name the LV's pool and the pool's metadata device; the metadata is read
+# from a metadata snapshot (`dmsetup message POOL 0 reserve_metadata_snap`, which commits the
+# pool's metadata first), never live, by thin_dump; a pool has at most one such snapshot, so
+# copies on one host take turns (flock).
 import fcntl
 import os
 import re
@@ -28,9 +29,37 @@ def run(argv):
     return r.stdout.decode()
 
 
-def dm(name):
-    """A VG or LV name as device-mapper spells it inside VG-LV."""
-    return name.replace("-", "--")
+def tables():
+    """Every device-mapper device's table lines, by name (one `dmsetup table` for all)."""
+    out = {}
+    for line in run(["dmsetup", "table"]).splitlines():
+        name, _, table = line.partition(": ")
+        out.setdefault(name, []).append(table.split())
+    return out
+
+
+def by_number(names):
+    """Each dm device's name by its major:minor (from its node; no command needed)."""
+    out = {}
+    for name in names:
+        try:
+            rdev = os.stat("/dev/mapper/" + name).st_rdev
+        except OSError:
+            continue
+        out["%d:%d" % (os.major(rdev), os.minor(rdev))] = name
+    return out
+
+
+def dm_name(dev):
+    """The dm name of DEV (/dev/VG/LV, which links to /dev/mapper/NAME or to /dev/dm-N)."""
+    real = os.path.realpath(dev)
+    if real.startswith("/dev/mapper/"):
+        return real[len("/dev/mapper/"):]
+    try:
+        with open("/sys/block/%s/dm/name" % os.path.basename(real)) as f:
+            return f.read().strip()
+    except OSError:
+        raise Failure("%s is not a device-mapper device" % dev)
 
 
 def attrs(text):
@@ -53,18 +82,28 @@ def mapped_blocks(xml, dev_id):
 
 def main(argv):
     dev, off, length = argv[1], int(argv[2]), int(argv[3])
-    fields = run(["lvs", "--noheadings", "-o", "vg_name,pool_lv,thin_id,segtype", dev]).split()
-    if len(fields) != 4 or fields[3] != "thin":
+    # The thin LV's table is `0 LEN thin POOL DEV_ID`, its pool's `0 LEN thin-pool META DATA ...`
+    # (devices by major:minor): dmsetup's view, without asking lvm (half a second on a slow host).
+    table, name = tables(), dm_name(dev)
+    lines = table.get(name, [])
+    if len(lines) != 1 or len(lines[0]) < 5 or lines[0][2] != "thin":
         raise Failure("%s is not a thin LV" % dev)
-    vg, pool, dev_id = fields[0], fields[1], int(fields[2])
-    base = "%s-%s" % (dm(vg), dm(pool))
-    with open("/run/lock/vms-thin-map-%s.lock" % base, "w") as lock:
+    numbers = by_number(table)
+    pool = numbers.get(lines[0][3])
+    pool_lines = table.get(pool, [])
+    if len(pool_lines) != 1 or len(pool_lines[0]) < 5 or pool_lines[0][2] != "thin-pool":
+        raise Failure("the pool of %s is not a thin pool" % dev)
+    meta = numbers.get(pool_lines[0][3])
+    if meta is None:
+        raise Failure("no device node for the metadata of %s" % pool)
+    dev_id = int(lines[0][4])
+    with open("/run/lock/vms-thin-map-%s.lock" % pool, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        run(["dmsetup", "message", base + "-tpool", "0", "reserve_metadata_snap"])
+        run(["dmsetup", "message", pool, "0", "reserve_metadata_snap"])
         try:
-            xml = run(["thin_dump", "--metadata-snap", "--dev-id", str(dev_id), "/dev/mapper/%s_tmeta" % base])
+            xml = run(["thin_dump", "--metadata-snap", "--dev-id", str(dev_id), "/dev/mapper/" + meta])
         finally:
-            run(["dmsetup", "message", base + "-tpool", "0", "release_metadata_snap"])
+            run(["dmsetup", "message", pool, "0", "release_metadata_snap"])
     block, runs, counted = mapped_blocks(xml, dev_id)
     if sum(n for _, n in runs) != counted:
         raise Failure("thin_dump's mappings add up to %d blocks, its count says %d" % (sum(n for _, n in runs), counted))
