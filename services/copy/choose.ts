@@ -23,16 +23,29 @@ export function hostKey(spec: RunnerSpec): string {
   return spec.kind === "local" ? "local" : `ssh:${spec.host}:${spec.port}`;
 }
 
-export class ToolProbe {
-  private readonly cache = new Map<string, Promise<ReadonlySet<string>>>();
+/** What a host has: its tools by name, and its python3 interpreter (resolved) if segment.py runs there. */
+export interface HostTools {
+  names: ReadonlySet<string>;
+  python: string | null;
+}
 
-  tools(spec: RunnerSpec, runner: CommandRunner, signal?: AbortSignal): Promise<ReadonlySet<string>> {
+export class ToolProbe {
+  private readonly cache = new Map<string, Promise<HostTools>>();
+
+  async tools(spec: RunnerSpec, runner: CommandRunner, signal?: AbortSignal): Promise<ReadonlySet<string>> {
+    return (await this.host(spec, runner, signal)).names;
+  }
+
+  host(spec: RunnerSpec, runner: CommandRunner, signal?: AbortSignal): Promise<HostTools> {
     const key = hostKey(spec);
     let p = this.cache.get(key);
     if (!p) {
-      p = runner
-        .run(bash(PROBE_SCRIPT, "probe", ...TOOLS), { signal, timeoutMs: 60_000 })
-        .then((r) => new Set(r.stdout.split("\n").filter(Boolean)));
+      p = runner.run(bash(PROBE_SCRIPT, "probe", ...TOOLS), { signal, timeoutMs: 60_000 }).then((r) => {
+        const lines = r.stdout.split("\n").filter(Boolean);
+        const python = lines.find((l) => l.startsWith("python3=/"))?.slice("python3=".length) ?? null;
+        const names = new Set(lines.filter((l) => !l.includes("=")));
+        return { names, python: names.has("python3") ? python : null };
+      });
       // A failed probe (host down, cancelled) is not remembered: the next copy asks again.
       p.catch(() => this.cache.delete(key));
       this.cache.set(key, p);
@@ -169,7 +182,7 @@ export const EXTENTS_GO_BY_RELAY = "the source is sparse: its data ranges go by 
  */
 export function extentSource(
   req: CopyRequest,
-  python: { src: boolean; dst: boolean },
+  python: { src: string | null; dst: string | null },
   local: boolean,
   dstTools: ReadonlySet<string>,
   srcTools: ReadonlySet<string>,
@@ -180,7 +193,11 @@ export function extentSource(
   if (req.source.mapsData === true && srcTools.has("perl") && dstTools.has("perl")) {
     return "seek";
   }
-  if (req.source.thinLv === true && python.src && (local ? python.dst : dstTools.has("perl"))) {
+  if (
+    req.source.thinLv === true &&
+    python.src !== null &&
+    (local ? python.dst !== null : dstTools.has("perl"))
+  ) {
     return "thin";
   }
   return null;

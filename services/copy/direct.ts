@@ -50,8 +50,8 @@ export interface DirectParams {
   comp: Compression;
   blockBytes: number;
   directIo: boolean;
-  /** The source host may run segment.py (python.ts). */
-  python: boolean;
+  /** The source host's python3 interpreter, when segment.py may read there (python.ts). */
+  python: string | null;
   signal: AbortSignal;
   logger: Logger;
 }

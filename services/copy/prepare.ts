@@ -63,10 +63,11 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
   const fallback = req.sizeBytes % blockBytes !== 0;
   const src = deps.runners.get(req.source.runner);
   const dst = deps.runners.get(req.dest.runner);
-  const [srcTools, dstTools] = await Promise.all([
-    deps.probe.tools(req.source.runner, src, signal),
-    deps.probe.tools(req.dest.runner, dst, signal),
+  const [srcHost, dstHost] = await Promise.all([
+    deps.probe.host(req.source.runner, src, signal),
+    deps.probe.host(req.dest.runner, dst, signal),
   ]);
+  const [srcTools, dstTools] = [srcHost.names, dstHost.names];
   let comp = chooseCompression(req.compression, sameHost(req.source, req.dest), srcTools, dstTools);
   if ((req.compression ?? "auto") === "auto" && comp !== "none") {
     comp = await worthCompressing(src, req, comp, logger, signal);
@@ -89,17 +90,18 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
     local: sameHost(req.source, req.dest) && req.transport !== "relay" && (req.bpsLimit?.() ?? null) === null,
     verify: req.verify ?? "readback",
     python: {
-      src: deps.hostPython && srcTools.has("python3"),
-      dst: deps.hostPython && dstTools.has("python3"),
+      src: deps.hostPython ? srcHost.python : null,
+      dst: deps.hostPython ? dstHost.python : null,
     },
     bucket: new TokenBucket(req.bpsLimit ?? (() => null)),
     expansion: () => 1,
     hooks: req.hooks,
   };
   let extents = extentSource(req, ctx.python, ctx.local, dstTools, srcTools);
-  if (extents === "thin") {
+  if (extents === "thin" && ctx.python.src !== null) {
     try {
-      ctx.sourceMap = await thinMap(src, req.source.path, { offset: 0, length: req.sizeBytes }, signal);
+      const whole = { offset: 0, length: req.sizeBytes };
+      ctx.sourceMap = await thinMap(src, ctx.python.src, req.source.path, whole, signal);
     } catch (err) {
       if (signal.aborted) {
         throw err;
@@ -142,7 +144,7 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
   }
   ctx.extentChunk = extents && transport !== "direct" ? EXTENT_CHUNK_BYTES : null;
   // A thin destination's read-back reads only what its pool mapped (the rest is zeros).
-  ctx.destThin = ctx.extentChunk !== null && req.dest.thinLv === true && ctx.python.dst;
+  ctx.destThin = ctx.extentChunk !== null && req.dest.thinLv === true && ctx.python.dst !== null;
   const scheme = ctx.extentChunk === null ? "sha256" : extentsScheme(ctx.extentChunk);
   const kept = req.ranges ? null : resumableDigests(req.resumeFrom, plan, req.sizeBytes, scheme);
   if (req.resumeFrom && req.resumeFrom.offset > 0 && !kept) {

@@ -22,15 +22,18 @@ import {
 } from "./scripts";
 import type { Compression } from "./types";
 
-/** Whether each host may run segment.py (probed: python3 with os.preadv and O_DIRECT). */
+/**
+ * Each host's python3 interpreter (probed: os.preadv and O_DIRECT, resolved past any wrapper), or
+ * null where segment.py does not run.
+ */
 export interface HostPython {
-  src: boolean;
-  dst: boolean;
+  src: string | null;
+  dst: string | null;
 }
 
 /** -I -S: segment.py needs the standard library only, whatever the host's PYTHON* and site packages. */
-const py = (mode: string, ...args: (string | number)[]): string[] => [
-  "python3",
+const py = (python: string, mode: string, ...args: (string | number)[]): string[] => [
+  python,
   "-I",
   "-S",
   "-c",
@@ -45,13 +48,13 @@ const extentArgs = (s: SegmentIo, mapped: boolean): (string | number)[] =>
 
 /** The source host's relay reader: the segment's bytes (or records, compressed) on stdout. */
 export function readerArgv(s: SegmentIo, comp: Compression, python: HostPython, mapped: boolean): string[] {
-  if (!python.src) {
+  if (python.src === null) {
     return readArgv(s, comp);
   }
   const args = [s.path, flag(s.directIo), s.blockBytes, s.offset, s.length, ...extentArgs(s, mapped)];
   return comp === "none"
-    ? py("read", ...args)
-    : bash(PY_READ_SCRIPT, "py-read", SEGMENT_PY, comp, "read", ...args.map(String));
+    ? py(python.src, "read", ...args)
+    : bash(PY_READ_SCRIPT, "py-read", python.src, SEGMENT_PY, comp, "read", ...args.map(String));
 }
 
 /**
@@ -66,25 +69,26 @@ export function writerArgv(
   python: HostPython,
   mapped: boolean,
 ): string[] {
-  if (python.dst && local && comp === "none") {
+  if (python.dst !== null && local && comp === "none") {
     const sparse = s.extentChunk === null ? [flag(s.sparse)] : extentArgs(s, mapped);
     const place = [s.blockBytes, s.offset, s.length, ...sparse];
-    return py("copy", local.path, flag(local.directIo), s.path, flag(s.directIo), ...place);
+    return py(python.dst, "copy", local.path, flag(local.directIo), s.path, flag(s.directIo), ...place);
   }
-  if (!python.dst || comp !== "none" || s.extentChunk !== null) {
+  if (python.dst === null || comp !== "none" || s.extentChunk !== null) {
     return writeArgv(s, comp, direct, local);
   }
   const place = [s.blockBytes, s.offset, s.length, flag(s.sparse)];
   const fetch = direct
     ? bash(FETCH_READ_SCRIPT, "fetch-read", ...directArgs(direct), `read ${s.offset} ${s.length}`)
     : [];
-  return py("write", s.path, flag(s.directIo), ...place, ...fetch);
+  return py(python.dst, "write", s.path, flag(s.directIo), ...place, ...fetch);
 }
 
 /** The digest of what the destination holds now (`vms-sha256 readback <hex>` on stdout). */
 export function readbackCommand(s: SegmentIo, python: HostPython, mapped: boolean): string[] {
-  if (python.dst) {
+  if (python.dst !== null) {
     return py(
+      python.dst,
       "readback",
       s.path,
       flag(s.directIo),

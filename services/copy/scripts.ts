@@ -61,7 +61,7 @@ export const READ_SCRIPT = load("segmentRead.sh");
 
 /**
  * The direct transport's forced command on the source host: `bash -c FORCED_SCRIPT vms-copy-read
- * SRC BS SIZE DIRECT COMP PY TAG`, all fixed when the key is installed; SSH_ORIGINAL_COMMAND must be
+ * SRC BS SIZE DIRECT COMP PYTHON PY TAG`, all fixed when the key is installed; SSH_ORIGINAL_COMMAND must be
  * `probe` or a `read OFF LEN` within the volume (forcedRead.sh says exactly what passes). One line,
  * as authorized_keys has no newlines.
  */
@@ -96,7 +96,7 @@ function loadPython(file: string): string {
     .join("\n");
 }
 
-/** `bash -c PY_READ_SCRIPT py-read SEGMENT_PY COMP read …`: segment.py's relay reader piped into COMP. */
+/** `bash -c PY_READ_SCRIPT py-read PYTHON SEGMENT_PY COMP read …`: segment.py's relay reader piped into COMP. */
 export const PY_READ_SCRIPT = load("pyRead.sh");
 
 /** `bash -c FETCH_READ_SCRIPT fetch-read KEY KH HKA PORT USER ADDR REQUEST`: the forced command's answer. */
@@ -226,12 +226,12 @@ export function forcedCommandArgv(
   size: number,
   directIo: boolean,
   comp: Compression,
-  /** The source host may run segment.py (it then reads in one process). */
-  python: boolean,
+  /** The source host's python3 interpreter, when segment.py may read there (in one process). */
+  python: string | null,
   tag: string,
 ): string[] {
-  const py = python ? Buffer.from(SEGMENT_PY).toString("base64") : "";
-  return bash(FORCED_SCRIPT, "vms-copy-read", path, blockBytes, size, flag(directIo), comp, py, tag);
+  const py = python === null ? ["", ""] : [python, Buffer.from(SEGMENT_PY).toString("base64")];
+  return bash(FORCED_SCRIPT, "vms-copy-read", path, blockBytes, size, flag(directIo), comp, ...py, tag);
 }
 
 /** The `vms-sha256 <side> <hex>` digests a script printed, by side. */

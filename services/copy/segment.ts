@@ -165,7 +165,11 @@ export async function readBackSegment(
   };
   // A thin destination's own map, taken now that the segment is synced (the pool commits its
   // mappings first); without one the read-back reads every byte, which is only slower.
-  const map = ctx.destThin ? await thinMap(ctx.dst, ctx.dest.path, seg, signal).catch(() => null) : null;
+  const python = ctx.python.dst;
+  const map =
+    ctx.destThin && python !== null
+      ? await thinMap(ctx.dst, python, ctx.dest.path, seg, signal).catch(() => null)
+      : null;
   const rb = await ctx.dst.run(readbackCommand(out, ctx.python, map !== null), {
     signal,
     timeoutMs: SEGMENT_TIMEOUT_MS,

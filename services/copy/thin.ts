@@ -8,15 +8,19 @@ import type { CommandRunner } from "../../drivers/exec/types";
 import { THIN_MAP_PY } from "./scripts";
 import type { ByteRange } from "./types";
 
-/** The map of `range` of the thin LV at `path`; throws when the host cannot tell (not thin, no metadata snapshot). */
+/**
+ * The map of `range` of the thin LV at `path`, by the host's `python` interpreter; throws when
+ * the host cannot tell (not thin, no metadata snapshot).
+ */
 export async function thinMap(
   runner: CommandRunner,
+  python: string,
   path: string,
   range: ByteRange,
   signal?: AbortSignal,
 ): Promise<ByteRange[]> {
   const r = await runner.run(
-    ["python3", "-I", "-S", "-c", THIN_MAP_PY, "thin-map", path, String(range.offset), String(range.length)],
+    [python, "-I", "-S", "-c", THIN_MAP_PY, "thin-map", path, String(range.offset), String(range.length)],
     { signal, timeoutMs: 120_000 },
   );
   return parseThinMap(r.stdout, range);

@@ -12,6 +12,7 @@ import { VolumeMigrationFailed } from "../../common/errors";
 import { RunnerFactory } from "../../drivers/exec";
 import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
+import { ToolProbe } from "../../services/copy/choose";
 import { CopyEngine } from "../../services/copy/engine";
 import { combineDigests, EXTENT_CHUNK_BYTES } from "../../services/copy/plan";
 import { flag, SEGMENT_PY } from "../../services/copy/scripts";
@@ -37,7 +38,7 @@ class RecordingRunners extends RunnerFactory {
     const inner = super.get(spec);
     // bash -c SCRIPT NAME …, python3 -I -S -c SCRIPT MODE …
     const note = (argv: readonly string[]): void => {
-      this.started.push(`${argv[0]} ${argv[argv.indexOf("-c") + 2]}`);
+      this.started.push(`${path.basename(argv[0]!)} ${argv[argv.indexOf("-c") + 2]}`);
     };
     // A proxy, not a new object: the direct transport asks whether the source's runner is SSH.
     return new Proxy(inner, {
@@ -143,6 +144,21 @@ describe.each([
       expect(r.destSha256).toBe(py.result.sourceSha256);
     }
   });
+});
+
+test("the probe resolves python3 to its interpreter, past any wrapper (a pyenv shim is a shell per start)", async () => {
+  const runners = new RunnerFactory();
+  try {
+    const host = await new ToolProbe().host(local, runners.get(local));
+    const executable = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], {
+      encoding: "utf8",
+    });
+    expect(host.names.has("python3")).toBe(true);
+    expect(host.python).toBe(executable.stdout.trim());
+    expect([...host.names].some((n) => n.includes("="))).toBe(false);
+  } finally {
+    await runners.close();
+  }
 });
 
 test("a sparse target: zero blocks are not written, the copy still reads equal", async () => {

@@ -240,8 +240,8 @@ test("direct falls back to relay when the destination cannot reach the source, a
 });
 
 test.each([
-  ["segment.py", true],
-  ["dd | tee", false],
+  ["segment.py", "python3"],
+  ["dd | tee", null],
 ])("the forced command (reading with %s) refuses hostile requests before running anything", (_, python) => {
   const src = path.join(dir, `forced-${python}.src`);
   makeSource(src, 4 * MiB);

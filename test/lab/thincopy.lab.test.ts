@@ -4,6 +4,8 @@
  * reads, perl applies the records), each checked against sha256sum of the whole LV on the guest,
  * and the destination left thin.
  */
+import path from "node:path";
+
 import { RunnerFactory } from "../../drivers/exec";
 import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
@@ -38,7 +40,7 @@ class RecordingRunners extends RunnerFactory {
   override get(s: RunnerSpec): CommandRunner {
     const inner = super.get(s);
     const note = (argv: readonly string[]): void => {
-      this.started.push(`${argv[0]} ${argv[argv.indexOf("-c") + 2]} ${argv.at(-1)}`);
+      this.started.push(`${path.basename(argv[0]!)} ${argv[argv.indexOf("-c") + 2]} ${argv.at(-1)}`);
     };
     return new Proxy(inner, {
       get(target, prop) {
@@ -100,7 +102,7 @@ afterAll(async () => {
 test("the pool's map is the written blocks, the zero-written one included", async () => {
   const runners = new RunnerFactory();
   try {
-    const map = await thinMap(runners.get(spec(hostA)), source, { offset: 0, length: SIZE });
+    const map = await thinMap(runners.get(spec(hostA)), "python3", source, { offset: 0, length: SIZE });
     const mapped = [...BLOCKS, ZERO_BLOCK].sort((a, b) => a - b);
     // Adjacent blocks come back as one range.
     const expected: { offset: number; length: number }[] = [];
@@ -114,7 +116,10 @@ test("the pool's map is the written blocks, the zero-written one included", asyn
     }
     expect(map).toEqual(expected);
     // Clipped to a range that starts and ends inside mapped blocks.
-    const part = await thinMap(runners.get(spec(hostA)), source, { offset: 1.5 * MiB, length: 16 * MiB });
+    const part = await thinMap(runners.get(spec(hostA)), "python3", source, {
+      offset: 1.5 * MiB,
+      length: 16 * MiB,
+    });
     expect(part).toEqual([
       { offset: 1.5 * MiB, length: 1.5 * MiB },
       { offset: 17 * MiB, length: 0.5 * MiB },
@@ -124,7 +129,7 @@ test("the pool's map is the written blocks, the zero-written one included", asyn
     await sshOk(hostA, ["lvcreate", "-q", "-y", "-L", "8M", "-n", thick, hostA.vgs[0]!.name]);
     try {
       await expect(
-        thinMap(runners.get(spec(hostA)), `/dev/${hostA.vgs[0]!.name}/${thick}`, {
+        thinMap(runners.get(spec(hostA)), "python3", `/dev/${hostA.vgs[0]!.name}/${thick}`, {
           offset: 0,
           length: 8 * MiB,
         }),

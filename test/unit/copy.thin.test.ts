@@ -48,7 +48,7 @@ describe("extentSource", () => {
     blockSize: "1M",
     ...more,
   });
-  const both = { src: true, dst: true };
+  const both = { src: "/usr/bin/python3", dst: "/usr/bin/python3" };
   const perl = new Set(["perl"]);
   const none = new Set<string>();
 
@@ -61,7 +61,9 @@ describe("extentSource", () => {
     expect(extentSource(req({ thinLv: true }, {}), both, true, none, none)).toBe("thin");
     expect(extentSource(req({ thinLv: true }, {}), both, false, perl, none)).toBe("thin");
     expect(extentSource(req({ thinLv: true }, {}), both, false, none, none)).toBeNull();
-    expect(extentSource(req({ thinLv: true }, {}), { src: false, dst: true }, true, perl, perl)).toBeNull();
+    expect(
+      extentSource(req({ thinLv: true }, {}), { src: null, dst: "/usr/bin/python3" }, true, perl, perl),
+    ).toBeNull();
   });
 
   test.each([
