@@ -147,8 +147,15 @@ export function directSafePath(path: string): boolean {
   return /^\/[A-Za-z0-9._+:@=/-]+$/.test(path);
 }
 
-/** Why "auto" (or an explicit "direct") cannot go direct, or null when it can. */
-export function directBlocker(req: CopyRequest, dstTools: ReadonlySet<string>): string | null {
+/**
+ * Why "auto" (or an explicit "direct") cannot go direct, or null when it can. `paces`: the
+ * destination's writer can keep to a bandwidth limit itself (segment.py, uncompressed).
+ */
+export function directBlocker(
+  req: CopyRequest,
+  dstTools: ReadonlySet<string>,
+  paces: boolean,
+): string | null {
   const { source, dest } = req;
   if (source.runner.kind !== "ssh" || dest.runner.kind !== "ssh") {
     return "direct needs SSH runners on both ends";
@@ -159,8 +166,8 @@ export function directBlocker(req: CopyRequest, dstTools: ReadonlySet<string>): 
   if (!dstTools.has("ssh")) {
     return "the destination host has no ssh client";
   }
-  if ((req.bpsLimit?.() ?? null) !== null) {
-    return "a bandwidth limit is set (only the relay paces bytes)";
+  if (!paces && (req.bpsLimit?.() ?? null) !== null) {
+    return "a bandwidth limit is set and the destination cannot pace (python3 and an uncompressed stream needed)";
   }
   if (!directSafePath(source.path)) {
     return `the source path ${JSON.stringify(source.path)} cannot go into a forced command`;

@@ -122,6 +122,14 @@ export class CopyEngine implements VolumeCopier {
       }
       return Math.min(req.sizeBytes, totals.done + partial);
     };
+    if (ctx.pace) {
+      // Each segment in flight paces itself to an equal share of the copy's limit.
+      const limit = ctx.pace;
+      ctx.pace = () => {
+        const bps = limit();
+        return bps === null ? null : bps / Math.max(1, inflight.size);
+      };
+    }
     if (s.comp !== "none") {
       // Compressed relays pay the bucket in volume bytes: wire bytes times the ratio seen so far.
       ctx.expansion = () => (totals.wire > 0 ? Math.max(1, totals.volume / totals.wire) : 1);

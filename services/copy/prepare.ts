@@ -75,6 +75,14 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
   if (comp !== "none" && !(srcTools.has(comp) && dstTools.has(comp))) {
     throw new VolumeMigrationFailed(`${comp} is not installed on both ${src.where} and ${dst.where}`);
   }
+  const python = {
+    src: deps.hostPython ? srcHost.python : null,
+    dst: deps.hostPython ? dstHost.python : null,
+  };
+  // A writer that reads the source itself keeps to the limit on its own (segment.py --paced);
+  // other writers are paced by the relay through this process.
+  const paces = python.dst !== null && comp === "none";
+  const limited = (req.bpsLimit?.() ?? null) !== null;
   const ctx: SegmentContext = {
     src,
     dst,
@@ -87,13 +95,13 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
     comp,
     direct: null,
     // One host: the copy runs there, unless a limit needs this process to pace the bytes.
-    local: sameHost(req.source, req.dest) && req.transport !== "relay" && (req.bpsLimit?.() ?? null) === null,
+    local: sameHost(req.source, req.dest) && req.transport !== "relay" && (!limited || paces),
     verify: req.verify ?? "readback",
-    python: {
-      src: deps.hostPython ? srcHost.python : null,
-      dst: deps.hostPython ? dstHost.python : null,
-    },
+    python,
     bucket: new TokenBucket(req.bpsLimit ?? (() => null)),
+    // A limit may also be set while the copy runs (an evacuation's caps): so whenever there is one
+    // to ask, not only when it says something now.
+    pace: req.bpsLimit && paces ? req.bpsLimit : null,
     expansion: () => 1,
     hooks: req.hooks,
   };
@@ -111,7 +119,7 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
       extents = null;
     }
   }
-  const blocker = directBlocker(req, dstTools) ?? (extents ? EXTENTS_GO_BY_RELAY : null);
+  const blocker = directBlocker(req, dstTools, paces) ?? (extents ? EXTENTS_GO_BY_RELAY : null);
   let transport: Transport = chooseTransport(req, blocker);
   let note =
     transport === "relay" && req.transport !== "relay" && !ctx.local ? (blocker ?? undefined) : undefined;

@@ -5,7 +5,8 @@
  * read with Python on one host and write with dd on the other. The reader pipes into the
  * compressor when there is one (pyRead.sh); a writer that decompresses, or applies extents records
  * that came from another host, stays the pipeline (perl, scripts/lib/extents.sh). A map (a thin
- * LV's, thin.ts) goes to segment.py on stdin: `mapped` says one will.
+ * LV's, thin.ts) goes to segment.py on stdin: `mapped` says one will; or, for a writer that reads
+ * the source itself, its share of a bandwidth limit (`paced`, a line a second).
  */
 import {
   bash,
@@ -67,12 +68,22 @@ export function writerArgv(
   direct: DirectSource | null,
   local: { path: string; directIo: boolean } | null,
   python: HostPython,
-  mapped: boolean,
+  how: { mapped: boolean; paced: boolean },
 ): string[] {
+  const pace = how.paced ? ["--paced"] : [];
   if (python.dst !== null && local && comp === "none") {
-    const sparse = s.extentChunk === null ? [flag(s.sparse)] : extentArgs(s, mapped);
+    const sparse = s.extentChunk === null ? [flag(s.sparse)] : extentArgs(s, how.mapped);
     const place = [s.blockBytes, s.offset, s.length, ...sparse];
-    return py(python.dst, "copy", local.path, flag(local.directIo), s.path, flag(s.directIo), ...place);
+    return py(
+      python.dst,
+      "copy",
+      ...pace,
+      local.path,
+      flag(local.directIo),
+      s.path,
+      flag(s.directIo),
+      ...place,
+    );
   }
   if (python.dst === null || comp !== "none" || s.extentChunk !== null) {
     return writeArgv(s, comp, direct, local);
@@ -81,7 +92,7 @@ export function writerArgv(
   const fetch = direct
     ? bash(FETCH_READ_SCRIPT, "fetch-read", ...directArgs(direct), `read ${s.offset} ${s.length}`)
     : [];
-  return py(python.dst, "write", s.path, flag(s.directIo), ...place, ...fetch);
+  return py(python.dst, "write", ...pace, s.path, flag(s.directIo), ...place, ...fetch);
 }
 
 /** The digest of what the destination holds now (`vms-sha256 readback <hex>` on stdout). */

@@ -16,6 +16,8 @@ import type { ByteRange, Compression, CopyHooks, Verify } from "./types";
 
 /** A segment runs as long as it needs; the copy's signal is what stops it. */
 const SEGMENT_TIMEOUT_MS = 0x7fffffff;
+/** How often a pacing writer is told its share of the limit (as often as the bucket is refilled). */
+const PACE_TICK_MS = 1000;
 /** After a kill, how long to wait for the commands to be gone before giving up on them. */
 const REAP_TIMEOUT_MS = 10_000;
 
@@ -44,6 +46,12 @@ export interface SegmentContext {
   /** Which hosts run a segment's side as one process (python.ts). */
   python: HostPython;
   bucket: TokenBucket;
+  /**
+   * Under a bandwidth limit, a writer that reads the source itself (local, direct) and can pace
+   * (segment.py) gets this share of the limit, in volume bytes per second (null: none now);
+   * null when no limit was set or the writer cannot pace (then the relay paces).
+   */
+  pace: (() => number | null) | null;
   /** Volume bytes per wire byte seen so far (1 without compression), for the bucket. */
   expansion: () => number;
   hooks?: CopyHooks;
@@ -88,8 +96,12 @@ export async function writeSegment(
   // A thin source's map goes to whichever command reads the source, on its stdin.
   const map = ctx.sourceMap && ctx.extentChunk !== null ? mapLines(ctx.sourceMap, seg) : null;
   const local = ctx.local ? ctx.source : null;
+  const paced = ctx.pace !== null && !map && !!(local ?? ctx.direct);
   const writer = ctx.dst.spawn(
-    writerArgv(out, ctx.comp, ctx.direct, local, ctx.python, map !== null && local !== null),
+    writerArgv(out, ctx.comp, ctx.direct, local, ctx.python, {
+      mapped: map !== null && local !== null,
+      paced,
+    }),
     opts,
   );
   const reader =
@@ -110,6 +122,21 @@ export async function writeSegment(
       );
       const [, r, w] = await Promise.all([relay, reader.wait(), writer.wait()]);
       results = [r, w];
+    } else if (paced && ctx.pace) {
+      // The writer keeps to its share of the limit, told once a second (segment.py --paced).
+      const share = ctx.pace;
+      const tell = (): void => {
+        const bps = share();
+        writer.stdin.write(`${bps === null ? "none" : Math.max(1, Math.floor(bps))}\n`);
+      };
+      tell();
+      const ticker = setInterval(tell, PACE_TICK_MS);
+      try {
+        results = [null, await writer.wait()];
+      } finally {
+        clearInterval(ticker);
+        writer.stdin.end();
+      }
     } else {
       writer.stdin.end(map ?? undefined);
       results = [null, await writer.wait()];

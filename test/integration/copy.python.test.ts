@@ -262,6 +262,25 @@ test("a destination that cannot be opened fails with the system's reason", async
   expect((err as Error).message).toMatch(/vms-copy: .*No such file or directory/);
 });
 
+test("a limit set while a local copy runs is kept: the writer is told its share every second", async () => {
+  const size = 16 * MiB;
+  const { src, dst } = files("late-limit", size);
+  const started = Date.now();
+  const { result, commands } = await copy(true, {
+    source: endpoint(local, src, size, direct),
+    dest: endpoint(local, dst, size, direct),
+    sizeBytes: size,
+    // No limit when the copy starts (so no relay through this process), 4 MiB/s soon after.
+    bpsLimit: () => (Date.now() - started < 300 ? null : 4 * MiB),
+  });
+  const seconds = (Date.now() - started) / 1000;
+  expect(result.transport).toBe("local");
+  expect(commands).toContain("python3 copy");
+  expect(sha256File(dst)).toBe(sha256File(src));
+  // Unlimited, this copy takes a fraction of a second here.
+  expect(seconds).toBeGreaterThan(2.5);
+});
+
 describe("between two hosts, uncompressed", () => {
   const volume = (h: TestSshd, file: string, size: number): CopyEndpoint => ({
     ...endpoint(sshSpec(h), file, size, direct),
@@ -289,5 +308,25 @@ describe("between two hosts, uncompressed", () => {
     expect(sha256File(dst)).toBe(sha256File(src));
     expect(result.sourceSha256).toBe(segmentedSha256(src, size, SEG));
     expect(result.destSha256).toBe(result.sourceSha256);
+  });
+
+  test("direct under a bandwidth limit: the destination's writer paces itself", async () => {
+    const size = 24 * MiB;
+    const { src, dst } = files("xhost-limit", size);
+    const started = Date.now();
+    const { result, commands } = await copy(true, {
+      source: volume(hostA, src, size),
+      dest: volume(hostB, dst, size),
+      sizeBytes: size,
+      compression: "none",
+      bpsLimit: () => 8 * MiB,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.transportNote ?? "").toBe("");
+    expect(result.transport).toBe("direct");
+    expect(commands).toContain("python3 write");
+    expect(sha256File(dst)).toBe(sha256File(src));
+    // 3 s at the limit; never faster than the limit allows.
+    expect(seconds).toBeGreaterThan(2.5);
   });
 });

@@ -94,7 +94,7 @@ test("auto compression: none on one host, else lz4 then zstd when both hosts hav
   expect(chooseCompression("gzip", true, both, both)).toBe("gzip");
 });
 
-test("auto transport: direct only between two SSH hosts with ssh, no limit and a plain path", () => {
+test("auto transport: direct only between two SSH hosts with ssh, a plain path, and no limit unless the writer paces", () => {
   const tools = new Set(["ssh"]);
   const req = (over: Partial<CopyRequest>): CopyRequest => ({
     source: ep(ssh("10.0.0.1")),
@@ -103,15 +103,18 @@ test("auto transport: direct only between two SSH hosts with ssh, no limit and a
     blockSize: "1M",
     ...over,
   });
-  expect(directBlocker(req({}), tools)).toBeNull();
+  expect(directBlocker(req({}), tools, false)).toBeNull();
   expect(chooseTransport(req({}), null)).toBe("direct");
   expect(chooseTransport(req({ transport: "relay" }), null)).toBe("relay");
-  expect(directBlocker(req({ source: ep({ kind: "local" }) }), tools)).toMatch(/SSH runners/);
-  expect(directBlocker(req({ dest: ep(ssh("10.0.0.1")) }), tools)).toMatch(/one host/);
-  expect(directBlocker(req({}), new Set())).toMatch(/no ssh client/);
-  expect(directBlocker(req({ bpsLimit: () => MiB }), tools)).toMatch(/bandwidth limit/);
-  expect(directBlocker(req({ bpsLimit: () => null }), tools)).toBeNull();
-  expect(directBlocker(req({ source: ep(ssh("10.0.0.1"), '/dev/vg/a"b') }), tools)).toMatch(/forced command/);
+  expect(directBlocker(req({ source: ep({ kind: "local" }) }), tools, false)).toMatch(/SSH runners/);
+  expect(directBlocker(req({ dest: ep(ssh("10.0.0.1")) }), tools, false)).toMatch(/one host/);
+  expect(directBlocker(req({}), new Set(), false)).toMatch(/no ssh client/);
+  expect(directBlocker(req({ bpsLimit: () => MiB }), tools, false)).toMatch(/bandwidth limit/);
+  expect(directBlocker(req({ bpsLimit: () => MiB }), tools, true)).toBeNull();
+  expect(directBlocker(req({ bpsLimit: () => null }), tools, false)).toBeNull();
+  expect(directBlocker(req({ source: ep(ssh("10.0.0.1"), '/dev/vg/a"b') }), tools, false)).toMatch(
+    /forced command/,
+  );
   expect(fromAddress(ep(ssh("storage-b.example")))).toBeNull();
   expect(fromAddress({ ...ep(ssh("storage-b.example")), dataAddress: "192.0.2.7" })).toBe("192.0.2.7");
 });

@@ -27,6 +27,9 @@
 # fdatasync, the final count) and their errors there too, as segmentWrite.sh's dd does.
 # DIRECT 1: O_DIRECT (dropped for a segment that is not whole 4 KiB pages, as dd drops it for
 # a short block); SPARSE 1: blocks of BS zero bytes are not written (dd conv=sparse).
+# `copy --paced …` and `write --paced … CMD…` keep to a bandwidth limit that arrives on stdin, a
+# line at a time (bytes per second, or `none`), so the service can change it while the segment
+# runs; the segment starts once the first line is there.
 # Only what every mode needs is imported up front: on a slow host (user-mode Linux) each module
 # costs tens of milliseconds, and a copy starts this script once a segment.
 import errno
@@ -281,6 +284,47 @@ def threaded(pieces, read, hash_piece, put):
         raise errors[0]
 
 
+class Pace:
+    """Writes at no more than the latest limit read from stdin (volume bytes per second)."""
+
+    def __init__(self):
+        import threading
+
+        self.limit = None
+        self.next_at = time.monotonic()
+        first = threading.Event()
+
+        def listen():
+            for line in sys.stdin:
+                word = line.strip()
+                self.limit = None if word == "none" else max(1, int(word))
+                first.set()
+            first.set()
+
+        threading.Thread(target=listen, daemon=True).start()
+        first.wait()
+
+    def __call__(self, n):
+        now = time.monotonic()
+        limit = self.limit
+        if limit is None:
+            self.next_at = now
+            return
+        self.next_at = max(self.next_at, now) + n / limit
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+
+
+def paced(sink, pace):
+    if pace is None:
+        return sink
+
+    def sink_paced(buf, mv, pos):
+        pace(len(mv))
+        sink(buf, mv, pos)
+    return sink_paced
+
+
 class Progress:
     def __init__(self):
         self.shown = time.monotonic()
@@ -306,6 +350,10 @@ def store(fd, length, progress):
 
 def main(argv):
     mode = argv[0]
+    pace = None
+    if argv[1:2] == ["--paced"]:
+        del argv[1]
+        pace = Pace()
     if mode == "copy":
         src, sdirect, dst, ddirect, bs, off, length, sparse = argv[1:9]
         off, length, bs = int(off), int(length), int(bs)
@@ -313,7 +361,7 @@ def main(argv):
         fout = open_volume(dst, True, ddirect == "1", off, length)
         progress = Progress()
         pieces, at = data_layout(fin, off, length, argv[9:11] if sparse == "extents" else [])
-        sink = sink_at(fout, off, bs, sparse == "1")
+        sink = paced(sink_at(fout, off, bs, sparse == "1"), pace)
         hexdigest = pump(length, pieces, fill_at(fin, off), sink, progress, at)
         store(fout, length, progress)
         # One read, one hash: the bytes written are the bytes hashed (as segmentWrite.sh's local mode).
@@ -346,7 +394,8 @@ def main(argv):
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         fd = proc.stdout.fileno() if proc else 0
         progress = Progress()
-        hexdigest = pump(length, whole(length), fill_pipe(fd), sink_at(fout, off, bs, sparse == "1"), progress)
+        sink = paced(sink_at(fout, off, bs, sparse == "1"), pace)
+        hexdigest = pump(length, whole(length), fill_pipe(fd), sink, progress)
         if os.read(fd, 1):
             raise Failure("more bytes arrived than the segment's %d" % length)
         if proc and proc.wait() != 0:
