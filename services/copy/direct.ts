@@ -52,6 +52,8 @@ export interface DirectParams {
   directIo: boolean;
   /** The source host's python3 interpreter, when segment.py may read there (python.ts). */
   python: string | null;
+  /** What the destination's ssh offers (volume_copy_ssh_ciphers). */
+  ciphers: string;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -170,6 +172,7 @@ export async function openDirect(p: DirectParams): Promise<DirectSession> {
       port: spec.port,
       username: spec.username,
       address,
+      ciphers: p.ciphers,
     };
     await p.req.hooks?.directKeyInstalled?.({
       keyDir: dir,

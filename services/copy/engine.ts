@@ -1,3 +1,4 @@
+import { DEFAULT_COPY_SSH_CIPHERS, DEFAULT_COPY_STREAMS } from "../../common/configMigrations";
 import { MigrationCancelled, VolumeMigrationFailed } from "../../common/errors";
 import { type Logger, silentLogger } from "../../common/logger";
 import type { RunnerFactory } from "../../drivers/exec";
@@ -20,9 +21,9 @@ export interface CopyEngineDeps {
   /** @defaultValue DEFAULT_SEGMENT_BYTES (256 MiB) */
   segmentBytes?: number;
   /**
-   * Segments in flight at once. Two keep both hosts busy (one segment's read-back or sync overlaps
-   * the next one's transfer) and hide one SSH channel's window; more only adds seeks on one disk.
-   * @defaultValue 2
+   * Segments in flight at once (volume_copy_streams). Two keep both hosts busy (one segment's
+   * read-back or sync overlaps the next one's transfer) and hide one SSH channel's window.
+   * @defaultValue DEFAULT_COPY_STREAMS (2)
    */
   parallel?: number;
   /**
@@ -31,6 +32,8 @@ export interface CopyEngineDeps {
    * @defaultValue true
    */
   hostPython?: boolean;
+  /** @defaultValue DEFAULT_COPY_SSH_CIPHERS (volume_copy_ssh_ciphers) */
+  sshCiphers?: string;
 }
 
 /**
@@ -71,6 +74,7 @@ export class CopyEngine implements VolumeCopier {
           logger: this.logger,
           segmentBytes: this.deps.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
           hostPython: this.deps.hostPython !== false,
+          sshCiphers: this.deps.sshCiphers ?? DEFAULT_COPY_SSH_CIPHERS,
         },
         req,
         signal,
@@ -207,7 +211,7 @@ export class CopyEngine implements VolumeCopier {
       await behind;
     };
     try {
-      const workers = Array.from({ length: Math.max(1, this.deps.parallel ?? 2) }, () =>
+      const workers = Array.from({ length: Math.max(1, this.deps.parallel ?? DEFAULT_COPY_STREAMS) }, () =>
         worker().catch(fail),
       );
       await Promise.all(workers);

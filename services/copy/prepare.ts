@@ -39,6 +39,8 @@ export interface PrepareDeps {
   segmentBytes: number;
   /** Hosts with python3 may run a segment's side as one process (python.ts). */
   hostPython: boolean;
+  /** The direct transport's ssh ciphers (volume_copy_ssh_ciphers). */
+  sshCiphers: string;
 }
 
 export interface Setup {
@@ -137,6 +139,7 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
         blockBytes,
         directIo: ctx.source.directIo,
         python: ctx.python.src,
+        ciphers: deps.sshCiphers,
         signal,
         logger,
       });

@@ -172,6 +172,8 @@ export interface DirectSource {
   port: number;
   username: string;
   address: string;
+  /** What the destination's ssh offers (volume_copy_ssh_ciphers). */
+  ciphers: string;
 }
 
 export function writeArgv(
@@ -193,7 +195,7 @@ export function writeArgv(
   return bash(WRITE_SCRIPT, "write", ...base, "direct", ...directArgs(direct));
 }
 
-/** KEY KH HKA PORT USER ADDR, the arguments of every script that fetches from the source (lib/fetch.sh). */
+/** KEY KH HKA PORT USER ADDR CIPHERS, the arguments of every script that fetches from the source (lib/fetch.sh). */
 export const directArgs = (d: DirectSource): (string | number)[] => [
   `${d.keyDir}/key`,
   `${d.keyDir}/known_hosts`,
@@ -201,6 +203,7 @@ export const directArgs = (d: DirectSource): (string | number)[] => [
   d.port,
   d.username,
   d.address,
+  d.ciphers,
 ];
 
 export function probeDirectArgv(d: DirectSource): string[] {

@@ -52,7 +52,14 @@ export async function startVolumeService(
   const manager = new VolumeManager({
     ...deps,
     driver,
-    copier: (deps.wrapCopier ?? ((c) => c))(new CopyEngine({ runners: deps.runners, logger })),
+    copier: (deps.wrapCopier ?? ((c) => c))(
+      new CopyEngine({
+        runners: deps.runners,
+        logger,
+        parallel: backend.volumeCopyStreams,
+        sshCiphers: backend.volumeCopySshCiphers,
+      }),
+    ),
     nova: config.nova ? new NovaClient(config.nova) : null,
     logger,
   });

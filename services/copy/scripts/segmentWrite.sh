@@ -11,7 +11,8 @@
 #   $8 MODE    where the segment comes from:
 #              relay   stdin (segmentRead.sh on the source host, piped through this process)
 #              direct  fetched from the source host's forced command with the copy's key; then
-#                      $9 KEY $10 KH $11 HKA $12 PORT $13 USER $14 ADDR as in probeDirect.sh
+#                      $9 KEY $10 KH $11 HKA $12 PORT $13 USER $14 ADDR $15 CIPHERS as in
+#                      probeDirect.sh
 #              local   read here, the source being on this same host; then $9 SRC $10 SRCDIRECT
 #                      and, with extents, ${11} CHUNK
 # Prints dd's progress (status=progress, every second, and its final count) on stdout, and
@@ -22,7 +23,7 @@
 # storage, O_DIRECT or not (O_DIRECT alone does not flush a volatile device cache).
 set -o pipefail
 dst=$1 bs=$2 off=$3 len=$4 direct=$5 sparse=$6 comp=$7 mode=$8
-key=$9 kh=${10} hka=${11} port=${12} user=${13} addr=${14}
+key=$9 kh=${10} hka=${11} port=${12} user=${13} addr=${14} ciphers=${15}
 oflag=seek_bytes conv=notrunc,fdatasync
 [ "$direct" = 1 ] && oflag=$oflag,direct
 [ "$sparse" = 1 ] && conv=$conv,sparse
