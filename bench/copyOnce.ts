@@ -10,7 +10,7 @@ import type { VolumeCopier } from "../services/copy/types";
 import { type EngineRef, type EngineRun, MARKER, type PlainCopyRequest } from "./engine";
 import { timed } from "./measure";
 
-type CopierClass = new (deps: { runners: RunnerFactory; logger: unknown }) => VolumeCopier;
+type CopierClass = new (deps: { runners: RunnerFactory; logger: unknown; parallel?: number }) => VolumeCopier;
 
 async function main(): Promise<void> {
   const { engine, req } = JSON.parse(process.argv[2] ?? "{}") as { engine: EngineRef; req: PlainCopyRequest };
@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   const controller = new AbortController();
   process.on("SIGINT", () => controller.abort(new Error("interrupted")));
   try {
-    const copier = new Copier({ runners, logger: silentLogger() });
+    const copier = new Copier({
+      runners,
+      logger: silentLogger(),
+      ...(engine.streams ? { parallel: engine.streams } : {}),
+    });
     await runners.get(req.source.runner).run(["true"]);
     await runners.get(req.dest.runner).run(["true"]);
     // A worker's copier probes each host once (python3, compressors, …) and keeps the answer.

@@ -18,6 +18,8 @@ export interface EngineRef {
   /** Module path without extension, for require(). */
   module: string;
   className: string;
+  /** Segments in flight (`--streams`, the engine's `parallel`); null: the engine's default. */
+  streams?: number | null;
 }
 
 /** What copyOnce.ts reports. */

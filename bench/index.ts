@@ -152,8 +152,10 @@ async function bench(opts: BenchOptions): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vms-bench-"));
   cleanup.add(`remove ${tmp}`, () => fs.rmSync(tmp, { recursive: true, force: true }));
   try {
-    const engine = findEngine(opts.engine);
-    log(`engine: ${engine.className} from ${path.relative(process.cwd(), engine.module)}.ts`);
+    const engine = { ...findEngine(opts.engine), streams: opts.streams };
+    log(
+      `engine: ${engine.className} from ${path.relative(process.cwd(), engine.module)}.ts, streams ${engine.streams ?? "default"}`,
+    );
     const info: RunInfo = {
       engine,
       repeat: opts.repeat,

@@ -13,13 +13,15 @@ export interface BenchOptions {
   parts: ReadonlySet<Part>;
   /** Class name of the copier to use when services/copy has several. */
   engine: string | null;
+  /** Segments in flight per copy (the engine's `parallel`, volume_copy_streams); null: default. */
+  streams: number | null;
   /** `--evacuation`: issue 11's evacuation figures instead of the copy engine's (evacuation.ts). */
   evacuation: boolean;
   evacuationVolumes: number;
 }
 
 export const USAGE = `npm run bench -- [--size-mib N] [--repeat N] [--json FILE] [--quick]
-                    [--only host,dense,sparse,xhost] [--engine ClassName]
+                    [--only host,dense,sparse,xhost] [--engine ClassName] [--streams N]
        npm run bench -- --evacuation [--evacuation-volumes N] [--json FILE]
   --size-mib N   volume size (default 1024; smaller when the lab VGs or /tmp lack room)
   --repeat N     runs per measurement, the median is reported (default 3)
@@ -28,6 +30,7 @@ export const USAGE = `npm run bench -- [--size-mib N] [--repeat N] [--json FILE]
   --only LIST    measure only these parts (host: raw files on this machine; dense, sparse: the
                  lab's LVs; xhost: between two loopback sshd)
   --engine NAME  the VolumeCopier class of services/copy to use (default: found by name)
+  --streams N    segments in flight per copy (volume_copy_streams; default: the engine's, 2)
   --evacuation   instead: plan and run the evacuation of N volumes on the embedded default
   --evacuation-volumes N  volumes to evacuate (default 1000)`;
 
@@ -41,6 +44,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
       engine: { type: "string" },
+      streams: { type: "string" },
       evacuation: { type: "boolean", default: false },
       "evacuation-volumes": { type: "string" },
       help: { type: "boolean", default: false },
@@ -68,6 +72,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     json: values.json ?? null,
     parts,
     engine: values.engine ?? null,
+    streams: values.streams === undefined ? null : positiveInt(values.streams, 2, "--streams"),
     evacuation: values.evacuation,
     evacuationVolumes: positiveInt(values["evacuation-volumes"], 1000, "--evacuation-volumes"),
   };
