@@ -79,11 +79,12 @@ export const WRITE_SCRIPT = load("segmentWrite.sh");
 
 /**
  * `python3 -c SEGMENT_PY copy|read|write|readback …`: one segment in one process where the host
- * has python3 (the file's header lists the modes and their arguments; thinMap.py's likewise). Python code is not shell
+ * has python3 (segment.py's header lists the modes and their arguments; thinMap.py's likewise),
+ * sent as one program: segmentLayout.py, then segment.py. Python code is not shell
  * and the runner quotes each argument, so only the comment lines go (no line of the file's
  * docstrings starts with #, so such a line is a comment).
  */
-export const SEGMENT_PY = loadPython("segment.py");
+export const SEGMENT_PY = `${loadPython("segmentLayout.py")}\n${loadPython("segment.py")}`;
 
 /** `python3 -c THIN_MAP_PY thin-map DEV OFF LEN`: the byte ranges a thin LV's pool has mapped. */
 export const THIN_MAP_PY = loadPython("thinMap.py");

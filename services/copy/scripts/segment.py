@@ -31,166 +31,18 @@
 # line at a time (bytes per second, or `none`), so the service can change it while the segment
 # runs; the segment starts once the first line is there.
 # Only what every mode needs is imported up front: on a slow host (user-mode Linux) each module
-# costs tens of milliseconds, and a copy starts this script once a segment.
-import errno
+# costs tens of milliseconds, and a copy starts this script once a segment. The program is
+# segmentLayout.py (where the bytes are, how they are read and written: CHUNK, fill_*, sink_at,
+# the layouts) followed by this file.
 import hashlib
 import mmap
 import os
 import sys
 import time
 
-CHUNK = 4 << 20
 # Buffers in flight: one being read, one hashed, one written, and slack so no stage waits on
 # another's jitter. 6 x 4 MiB of memory.
 DEPTH = 6
-PAGE = 4096
-F_SETPIPE_SZ = 1031
-
-
-class Failure(Exception):
-    pass
-
-
-def open_volume(path, writing, direct, off, length):
-    flags = os.O_WRONLY if writing else os.O_RDONLY
-    if direct and off % PAGE == 0 and length % PAGE == 0:
-        flags |= os.O_DIRECT
-    try:
-        return os.open(path, flags)
-    except OSError as e:
-        raise Failure("%s: %s" % (path, e.strerror))
-
-
-def fill_at(fd, off):
-    def fill(mv, pos):
-        got = 0
-        while got < len(mv):
-            r = os.preadv(fd, [mv[got:]], off + pos + got)
-            if r == 0:
-                break
-            got += r
-        return got
-    return fill
-
-
-def fill_pipe(fd):
-    try:
-        # Bigger pipe, fewer and larger reads (each syscall costs, on a user-mode-Linux host most).
-        import fcntl
-        fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
-    except (ImportError, OSError):
-        pass
-
-    def fill(mv, pos):
-        got = 0
-        while got < len(mv):
-            r = os.readv(fd, [mv[got:]])
-            if r == 0:
-                break
-            got += r
-        return got
-    return fill
-
-
-def write_all(fd, mv, at):
-    done = 0
-    while done < len(mv):
-        if at is None:
-            done += os.write(fd, mv[done:])
-        else:
-            done += os.pwritev(fd, [mv[done:]], at + done)
-
-
-def sink_at(fd, off, bs, sparse):
-    if not sparse:
-        return lambda buf, mv, pos: write_all(fd, mv, off + pos)
-    zero = bytes(bs)
-
-    # Runs of blocks that hold data go out as one write; blocks of zeros are skipped.
-    def sink(buf, mv, pos):
-        run = None
-        for i in range(0, len(mv), bs):
-            j = min(i + bs, len(mv))
-            if buf[i:j] == zero[: j - i]:
-                if run is not None:
-                    write_all(fd, mv[run:i], off + pos + run)
-                    run = None
-            elif run is None:
-                run = i
-        if run is not None:
-            write_all(fd, mv[run:], off + pos + run)
-    return sink
-
-
-def whole(length):
-    """The segment in CHUNK-sized pieces: every byte, as (position in the segment, length)."""
-    pos = 0
-    while pos < length:
-        n = min(CHUNK, length - pos)
-        yield pos, n
-        pos += n
-
-
-def data_chunks(fd, off, length, chunk):
-    """The chunks that hold data, found as lib/extents.sh's read_extents finds them (SEEK_DATA and
-    SEEK_HOLE; a file system without them is read whole), as (position in the segment, length)."""
-    end = off + length
-    p = off
-    mapped = True
-    while p < end:
-        d = p
-        if mapped:
-            try:
-                d = os.lseek(fd, p, os.SEEK_DATA)
-            except OSError as e:
-                if e.errno == errno.ENXIO:
-                    return
-                if e.errno != errno.EINVAL:
-                    raise
-                mapped = False
-                d = p
-        if d >= end:
-            return
-        hole = end
-        if mapped:
-            try:
-                hole = min(os.lseek(fd, d, os.SEEK_HOLE), end)
-            except OSError:
-                pass
-        q = off + (d - off) // chunk * chunk
-        while q < hole:
-            n = min(chunk, end - q)
-            yield q - off, n
-            q += n
-        p = q
-
-
-def listed_chunks(off, length, chunk, text):
-    """The chunks that hold data by a map the caller made (thinMap.py: `OFF LEN` byte ranges, one
-    a line, in order), clipped to the segment, as (position in the segment, length)."""
-    end = off + length
-    last = None
-    for line in text.split("\n"):
-        if not line.strip():
-            continue
-        a, n = (int(x) for x in line.split())
-        b = min(a + n, end)
-        q = off + (max(a, off) - off) // chunk * chunk
-        while q < b:
-            if last is None or q > last:
-                yield q - off, min(chunk, end - q)
-                last = q
-            q += chunk
-
-
-def data_layout(fd, off, length, args):
-    """The pieces of a segment for args: [] every byte; [CHUNK] the data chunks lseek finds;
-    [CHUNK, "stdin"] the chunks of the map on stdin. And the extents offset for pump."""
-    if not args:
-        return whole(length), None
-    if args[1:2] == ["stdin"]:
-        return listed_chunks(off, length, int(args[0]), sys.stdin.read()), off
-    return data_chunks(fd, off, length, int(args[0])), off
 
 
 def pump(length, pieces, fill, sink, progress=None, extents_at=None):
