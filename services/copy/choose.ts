@@ -167,7 +167,7 @@ export function directBlocker(
     return "the destination host has no ssh client";
   }
   if (!paces && (req.bpsLimit?.() ?? null) !== null) {
-    return "a bandwidth limit is set and the destination cannot pace (python3 and an uncompressed stream needed)";
+    return "a bandwidth limit is set and the destination cannot pace (it has no python3)";
   }
   if (!directSafePath(source.path)) {
     return `the source path ${JSON.stringify(source.path)} cannot go into a forced command`;

@@ -81,9 +81,10 @@ export async function prepareCopy(deps: PrepareDeps, req: CopyRequest, signal: A
     src: deps.hostPython ? srcHost.python : null,
     dst: deps.hostPython ? dstHost.python : null,
   };
-  // A writer that reads the source itself keeps to the limit on its own (segment.py --paced);
-  // other writers are paced by the relay through this process.
-  const paces = python.dst !== null && comp === "none";
+  // A writer that reads the source itself keeps to the limit on its own (segment.py --paced,
+  // counting volume bytes, decompressed); other writers are paced by the relay through this
+  // process. One host's compressed copy (asked for by name) is the bash pipeline's, which cannot.
+  const paces = python.dst !== null && (comp === "none" || !sameHost(req.source, req.dest));
   const limited = (req.bpsLimit?.() ?? null) !== null;
   const ctx: SegmentContext = {
     src,

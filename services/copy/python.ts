@@ -3,13 +3,15 @@
  * write from the same buffers) where that side's host has python3, else the bash pipelines of
  * scripts.ts. Both print the same digests and progress, so the choice is per side: a relay may
  * read with Python on one host and write with dd on the other. The reader pipes into the
- * compressor when there is one (pyRead.sh); a writer that decompresses, or applies extents records
- * that came from another host, stays the pipeline (perl, scripts/lib/extents.sh). A map (a thin
+ * compressor when there is one (pyRead.sh), the writer reads from the decompressor; a writer that
+ * applies extents records that came from another host stays the pipeline (perl,
+ * scripts/lib/extents.sh). A map (a thin
  * LV's, thin.ts) goes to segment.py on stdin: `mapped` says one will; or, for a writer that reads
  * the source itself, its share of a bandwidth limit (`paced`, a line a second).
  */
 import {
   bash,
+  DECOMPRESS_SCRIPT,
   directArgs,
   type DirectSource,
   FETCH_READ_SCRIPT,
@@ -85,13 +87,18 @@ export function writerArgv(
       ...place,
     );
   }
-  if (python.dst === null || comp !== "none" || s.extentChunk !== null) {
+  if (python.dst === null || s.extentChunk !== null || (local && comp !== "none")) {
     return writeArgv(s, comp, direct, local);
   }
   const place = [s.blockBytes, s.offset, s.length, flag(s.sparse)];
+  // What segment.py reads: the forced command's answer (direct), or its own stdin, through the
+  // decompressor when there is one.
+  const request = `read ${s.offset} ${s.length}`;
   const fetch = direct
-    ? bash(FETCH_READ_SCRIPT, "fetch-read", ...directArgs(direct), `read ${s.offset} ${s.length}`)
-    : [];
+    ? bash(FETCH_READ_SCRIPT, "fetch-read", ...directArgs(direct), request, comp)
+    : comp === "none"
+      ? []
+      : bash(DECOMPRESS_SCRIPT, "decompress", comp);
   return py(python.dst, "write", ...pace, s.path, flag(s.directIo), ...place, ...fetch);
 }
 

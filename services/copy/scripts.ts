@@ -100,8 +100,14 @@ function loadPython(file: string): string {
 /** `bash -c PY_READ_SCRIPT py-read PYTHON SEGMENT_PY COMP read …`: segment.py's relay reader piped into COMP. */
 export const PY_READ_SCRIPT = load("pyRead.sh");
 
-/** `bash -c FETCH_READ_SCRIPT fetch-read KEY KH HKA PORT USER ADDR REQUEST`: the forced command's answer. */
+/**
+ * `bash -c FETCH_READ_SCRIPT fetch-read KEY KH HKA PORT USER ADDR CIPHERS REQUEST COMP`: the forced
+ * command's answer, decompressed.
+ */
 export const FETCH_READ_SCRIPT = load("fetchRead.sh");
+
+/** `bash -c DECOMPRESS_SCRIPT decompress COMP`: stdin decompressed. */
+export const DECOMPRESS_SCRIPT = load("decompress.sh");
 
 /** `bash -c READBACK_SCRIPT readback DST BS OFF LEN DIRECT [FMT CHUNK]`: the digest of what is on disk now. */
 export const READBACK_SCRIPT = load("segmentReadback.sh");

@@ -289,34 +289,50 @@ test("a limit set while a local copy runs is kept: the writer is told its share 
   }
 });
 
-describe("between two hosts, uncompressed", () => {
+describe("between two hosts", () => {
   const volume = (h: TestSshd, file: string, size: number): CopyEndpoint => ({
     ...endpoint(sshSpec(h), file, size, direct),
     authorizedKeysFile: path.join(h.dir, "authorized_keys"),
   });
 
   test.each([
-    { transport: "relay", python: ["python3 read", "python3 readback", "python3 write"] },
-    // The source side stays the forced command's bash (it runs only what the key allows).
-    { transport: "direct", python: ["python3 readback", "python3 write"] },
-  ] as const)("$transport: python3 on both hosts", async ({ transport, python }) => {
-    const size = 24 * MiB;
-    const { src, dst } = files(`xhost-${transport}`, size);
-    const { result, commands } = await copy(true, {
-      source: volume(hostA, src, size),
-      dest: volume(hostB, dst, size),
-      sizeBytes: size,
-      transport,
+    {
+      transport: "relay",
       compression: "none",
-    });
-    expect(result.transportNote ?? "").toBe("");
-    expect(result).toMatchObject({ transport, compression: "none" });
-    expect(commands.filter((c) => c.startsWith("python3"))).toEqual(python);
-    expect(commands).not.toContain("bash write");
-    expect(sha256File(dst)).toBe(sha256File(src));
-    expect(result.sourceSha256).toBe(segmentedSha256(src, size, SEG));
-    expect(result.destSha256).toBe(result.sourceSha256);
-  });
+      started: ["python3 read", "python3 readback", "python3 write"],
+    },
+    // The forced command's segment.py is started by its bash on the source (what the key allows).
+    { transport: "direct", compression: "none", started: ["python3 readback", "python3 write"] },
+    // Compressed: segment.py pipes into lz4 (pyRead.sh), and reads from lz4 -d on the other side.
+    {
+      transport: "relay",
+      compression: "lz4",
+      started: ["bash py-read", "python3 readback", "python3 write"],
+    },
+    { transport: "direct", compression: "zstd", started: ["python3 readback", "python3 write"] },
+  ] as const)(
+    "$transport, $compression: python3 on both hosts",
+    async ({ transport, compression, started }) => {
+      const size = 24 * MiB;
+      const { src, dst } = files(`xhost-${transport}-${compression}`, size);
+      const { result, commands } = await copy(true, {
+        source: volume(hostA, src, size),
+        dest: volume(hostB, dst, size),
+        sizeBytes: size,
+        transport,
+        compression,
+      });
+      expect(result.transportNote ?? "").toBe("");
+      expect(result).toMatchObject({ transport, compression });
+      // Less the direct transport's key handling (add-key, key-dir, probe-direct, end-readers, …).
+      expect(commands.filter((c) => /^python3 |^bash (read|write|py-read|readback)$/.test(c))).toEqual(
+        started,
+      );
+      expect(sha256File(dst)).toBe(sha256File(src));
+      expect(result.sourceSha256).toBe(segmentedSha256(src, size, SEG));
+      expect(result.destSha256).toBe(result.sourceSha256);
+    },
+  );
 
   test("the direct transport's ssh offers the configured ciphers: one the source's sshd refuses means relay", async () => {
     const size = 8 * MiB;

@@ -19,7 +19,8 @@
 #       the segment's bytes (or its extents records) on stdout (relay reader); `vms-sha256 src
 #       HEX` on stderr
 #   python3 -c SCRIPT write    DST DIRECT BS OFF LEN SPARSE [CMD...]
-#       writes what arrives on stdin, or on the stdout of CMD (the direct transport's fetch);
+#       writes what arrives on stdin, or on the stdout of CMD (the direct transport's fetch, or a
+#       decompressor of the relayed stream, which then reads this process's stdin);
 #       `vms-sha256 dst HEX` on stderr
 #   python3 -c SCRIPT readback DST DIRECT BS OFF LEN [extents CHUNK [stdin]]
 #       `vms-sha256 readback HEX` on stdout: the digest of what is on disk now (of its records)
@@ -243,7 +244,10 @@ def main(argv):
         if cmd:
             import subprocess
 
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+            # A decompressor reads the relayed stream on this process's stdin; a paced writer's
+            # stdin carries its limit instead.
+            stdin = subprocess.DEVNULL if pace else None
+            proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE)
         fd = proc.stdout.fileno() if proc else 0
         progress = Progress()
         sink = paced(sink_at(fout, off, bs, sparse == "1"), pace)

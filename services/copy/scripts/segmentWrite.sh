@@ -39,13 +39,7 @@ write_segment() {
 }
 sink() {
   {
-    case $comp in
-      none) tee /dev/fd/4 ;;
-      lz4) lz4 -d -q -c | tee /dev/fd/4 ;;
-      zstd) zstd -d -q -c | tee /dev/fd/4 ;;
-      gzip) gzip -d -c | tee /dev/fd/4 ;;
-      *) echo "vms-copy: unknown compression $comp" >&2; exit 2 ;;
-    esac | write_segment
+    if [ "$comp" = none ]; then tee /dev/fd/4; else decompress | tee /dev/fd/4; fi | write_segment
   } 4>&1 | sha256
 }
 source "$(dirname "$0")/lib/compress.sh"
