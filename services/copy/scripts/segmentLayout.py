@@ -3,6 +3,7 @@
 # what the program does and how it is run.
 import errno
 import os
+import sys
 
 CHUNK = 4 << 20
 PAGE = 4096
