@@ -148,11 +148,15 @@ class Pace:
         first = threading.Event()
 
         def listen():
-            for line in sys.stdin:
-                word = line.strip()
-                self.limit = None if word == "none" else max(1, int(word))
+            # Ends at EOF (the last limit stays) or at a line that is no limit (then unpaced);
+            # either way the segment must not wait for a first line that will never come.
+            try:
+                for line in sys.stdin:
+                    word = line.strip()
+                    self.limit = None if word == "none" else max(1, int(word))
+                    first.set()
+            finally:
                 first.set()
-            first.set()
 
         threading.Thread(target=listen, daemon=True).start()
         first.wait()
@@ -255,7 +259,7 @@ def main(argv):
         if os.read(fd, 1):
             raise Failure("more bytes arrived than the segment's %d" % length)
         if proc and proc.wait() != 0:
-            raise Failure("the source's reader exited %d" % proc.returncode)
+            raise Failure("what fed the segment (fetch or decompressor) exited %d" % proc.returncode)
         store(fout, length, progress)
         say("dst", hexdigest)
     elif mode == "readback":
