@@ -108,6 +108,11 @@ export async function writeSegment(
     ctx.direct || ctx.local
       ? null
       : ctx.src.spawn(readerArgv({ ...io, ...ctx.source }, ctx.comp, ctx.python, map !== null), opts);
+  // A command that is already gone (failed, killed) makes writing to its stdin fail with EPIPE;
+  // its exit status is what tells, and an 'error' event nobody listens to would end this process.
+  for (const c of [writer, reader]) {
+    c?.stdin.on("error", () => undefined);
+  }
   reader?.stdin.end(map ?? undefined);
   const writerLog = watchWriter(writer, (n) => (meter.written = n));
   const where = describeSegment(seg);
