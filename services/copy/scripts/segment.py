@@ -205,6 +205,14 @@ def store(fd, length, progress):
     progress(length, final=True)
 
 
+def reading(path, direct, off, length, tail):
+    """read's and readback's volume, opened, with its pieces and extents offset for pump:
+    `tail` is the arguments after LEN, nothing or `extents CHUNK [stdin]`."""
+    fd = open_volume(path, False, direct, off, length)
+    pieces, at = data_layout(fd, off, length, tail[1:3] if tail[:1] == ["extents"] else [])
+    return fd, pieces, at
+
+
 def main(argv):
     mode = argv[0]
     pace = None
@@ -227,8 +235,7 @@ def main(argv):
     elif mode == "read":
         src, direct, bs, off, length = argv[1:6]
         off, length = int(off), int(length)
-        fin = open_volume(src, False, direct == "1", off, length)
-        pieces, at = data_layout(fin, off, length, argv[7:9] if argv[6:7] == ["extents"] else [])
+        fin, pieces, at = reading(src, direct == "1", off, length, argv[6:])
         if at is None:
             say("src", pump(length, pieces, fill_at(fin, off), lambda buf, mv, pos: write_all(1, mv, None)))
         else:
@@ -265,8 +272,7 @@ def main(argv):
     elif mode == "readback":
         dst, direct, bs, off, length = argv[1:6]
         off, length = int(off), int(length)
-        fin = open_volume(dst, False, direct == "1", off, length)
-        pieces, at = data_layout(fin, off, length, argv[7:9] if argv[6:7] == ["extents"] else [])
+        fin, pieces, at = reading(dst, direct == "1", off, length, argv[6:])
         os.write(1, ("vms-sha256 readback %s\n" % pump(length, pieces, fill_at(fin, off), None, None, at)).encode())
     else:
         raise Failure("unknown mode %s" % mode)
