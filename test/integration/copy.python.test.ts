@@ -10,13 +10,13 @@ import path from "node:path";
 
 import { VolumeMigrationFailed } from "../../common/errors";
 import { RunnerFactory } from "../../drivers/exec";
-import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
 import { ToolProbe } from "../../services/copy/choose";
 import { CopyEngine } from "../../services/copy/engine";
 import { combineDigests, EXTENT_CHUNK_BYTES } from "../../services/copy/plan";
 import { flag, SEGMENT_PY } from "../../services/copy/scripts";
 import type { CopyRequest } from "../../services/copy/types";
+import { RecordingRunners as SharedRecordingRunners } from "../helpers/recordingRunners";
 import {
   endpoint,
   extentsSha256,
@@ -28,36 +28,13 @@ import {
   supportsDirectIo,
   tempDir,
 } from "./copy.helpers";
-import { startSshd, type TestSshd } from "./exec.sshd";
+import { sshdRunnerSpec, startSshd, type TestSshd } from "./exec.sshd";
 
-/** Records each command the engine starts as "<program> <name>" (python3 copy, bash write, …). */
-class RecordingRunners extends RunnerFactory {
-  readonly started: string[] = [];
-
-  override get(spec: RunnerSpec): CommandRunner {
-    const inner = super.get(spec);
-    // bash -c SCRIPT NAME …, python3 -I -S -c SCRIPT MODE …
-    const note = (argv: readonly string[]): void => {
-      this.started.push(`${path.basename(argv[0]!)} ${argv[argv.indexOf("-c") + 2]}`);
-    };
-    // A proxy, not a new object: the direct transport asks whether the source's runner is SSH.
-    return new Proxy(inner, {
-      get(target, prop) {
-        const value: unknown = Reflect.get(target, prop, target);
-        if (prop === "run" || prop === "spawn") {
-          return (argv: readonly string[], opts: unknown) => {
-            note(argv);
-            return (value as (a: readonly string[], o: unknown) => unknown).call(target, argv, opts);
-          };
-        }
-        return typeof value === "function" ? (value as () => unknown).bind(target) : value;
-      },
-    });
-  }
-
+/** Records the commands the engine starts; segmentCommands() lists the segments' own. */
+class RecordingRunners extends SharedRecordingRunners {
   /** The segment commands started, without the tool probes and samples. */
   segmentCommands(): string[] {
-    return [...new Set(this.started.filter((s) => !/ (probe|sample)$/.test(s)))].sort();
+    return [...new Set(this.labels().filter((s) => !/ (probe|sample)$/.test(s)))].sort();
   }
 }
 
@@ -84,17 +61,6 @@ function files(name: string, size: number): { src: string; dst: string } {
   makeSource(src, size);
   makeDest(dst, size);
   return { src, dst };
-}
-
-function sshSpec(h: TestSshd): SshRunnerSpec {
-  return {
-    kind: "ssh",
-    host: "127.0.0.1",
-    port: h.port,
-    username: h.username,
-    privateKeyPath: h.clientKey,
-    knownHostsFile: h.write("known_hosts", `${h.knownHostsLine("ed25519")}\n`),
-  };
 }
 
 /** Copies with the engine; returns its result and the segment commands it started. */
@@ -270,7 +236,7 @@ test("a limit set while a local copy runs is kept: the writer is told its share 
   try {
     // No limit while the copy is planned (so nothing is relayed through this process); 4 MiB/s
     // from the moment its first writer starts.
-    const writing = (): boolean => runners.started.includes("python3 copy");
+    const writing = (): boolean => runners.labels().includes("python3 copy");
     const started = Date.now();
     const result = await new CopyEngine({ runners, segmentBytes: SEG }).copy({
       source: endpoint(local, src, size, direct),
@@ -291,7 +257,7 @@ test("a limit set while a local copy runs is kept: the writer is told its share 
 
 describe("between two hosts", () => {
   const volume = (h: TestSshd, file: string, size: number): CopyEndpoint => ({
-    ...endpoint(sshSpec(h), file, size, direct),
+    ...endpoint(sshdRunnerSpec(h), file, size, direct),
     authorizedKeysFile: path.join(h.dir, "authorized_keys"),
   });
 

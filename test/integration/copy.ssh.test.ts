@@ -7,13 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { RunnerFactory } from "../../drivers/exec";
-import type { SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
 import { CopyEngine } from "../../services/copy/engine";
 import { forcedCommandArgv } from "../../services/copy/scripts";
 import { waitFor } from "../helpers/stack";
 import { endpoint, makeDest, makeSource, MiB, sha256File, supportsDirectIo, tempDir } from "./copy.helpers";
-import { startSshd, type TestSshd } from "./exec.sshd";
+import { sshdRunnerSpec, startSshd, type TestSshd } from "./exec.sshd";
 
 let hostA: TestSshd;
 let hostB: TestSshd;
@@ -21,20 +20,9 @@ let dir: string;
 let direct: boolean;
 let runners: RunnerFactory;
 
-function spec(h: TestSshd): SshRunnerSpec {
-  return {
-    kind: "ssh",
-    host: "127.0.0.1",
-    port: h.port,
-    username: h.username,
-    privateKeyPath: h.clientKey,
-    knownHostsFile: h.write("known_hosts", `${h.knownHostsLine("ed25519")}\n`),
-  };
-}
-
 function volume(h: TestSshd, file: string, size: number): CopyEndpoint {
   return {
-    ...endpoint(spec(h), file, size, direct),
+    ...endpoint(sshdRunnerSpec(h), file, size, direct),
     authorizedKeysFile: path.join(h.dir, "authorized_keys"),
   };
 }

@@ -11,6 +11,8 @@ import path from "node:path";
 
 import pino from "pino";
 
+import type { SshRunnerSpec } from "../../drivers/exec/types";
+
 const SSHD = "/usr/sbin/sshd";
 
 export type HostKeyKind = "ed25519" | "ecdsa" | "other";
@@ -230,6 +232,18 @@ export async function startSshd(opts: { user?: string } = {}): Promise<TestSshd>
   };
   await sshd.start();
   return sshd;
+}
+
+/** The SSH runner spec that reaches a test sshd as its storage host (host key pinned: ed25519). */
+export function sshdRunnerSpec(h: TestSshd): SshRunnerSpec {
+  return {
+    kind: "ssh",
+    host: "127.0.0.1",
+    port: h.port,
+    username: h.username,
+    privateKeyPath: h.clientKey,
+    knownHostsFile: h.write("known_hosts", `${h.knownHostsLine("ed25519")}\n`),
+  };
 }
 
 /** A logger that keeps its records, to count connections. */

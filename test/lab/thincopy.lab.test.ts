@@ -4,13 +4,13 @@
  * reads, perl applies the records), each checked against sha256sum of the whole LV on the guest,
  * and the destination left thin.
  */
-import path from "node:path";
 
 import { RunnerFactory } from "../../drivers/exec";
-import type { CommandRunner, RunnerSpec, SshRunnerSpec } from "../../drivers/exec/types";
+import type { SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
 import { CopyEngine } from "../../services/copy/engine";
 import { thinMap } from "../../services/copy/thin";
+import { RecordingRunners } from "../helpers/recordingRunners";
 import { type LabHost, labHost, loadLab, ssh, sshOk } from "./lab";
 
 const lab = loadLab();
@@ -32,30 +32,6 @@ const spec = (h: LabHost): SshRunnerSpec => ({
   privateKeyPath: h.privateKey,
   knownHostsFile: h.knownHosts,
 });
-
-/** Records each command started as "<program> <name>" (bash -c S NAME …, python3 -I -S -c S MODE …). */
-class RecordingRunners extends RunnerFactory {
-  readonly started: string[] = [];
-
-  override get(s: RunnerSpec): CommandRunner {
-    const inner = super.get(s);
-    const note = (argv: readonly string[]): void => {
-      this.started.push(`${path.basename(argv[0]!)} ${argv[argv.indexOf("-c") + 2]} ${argv.at(-1)}`);
-    };
-    return new Proxy(inner, {
-      get(target, prop) {
-        const value: unknown = Reflect.get(target, prop, target);
-        if (prop === "run" || prop === "spawn") {
-          return (argv: readonly string[], opts: unknown) => {
-            note(argv);
-            return (value as (a: readonly string[], o: unknown) => unknown).call(target, argv, opts);
-          };
-        }
-        return typeof value === "function" ? (value as () => unknown).bind(target) : value;
-      },
-    });
-  }
-}
 
 const pools: [LabHost, string][] = [
   [hostA, hostA.vgs[0]!.name],
@@ -181,10 +157,10 @@ test.each([
       expect(await sha256Of(host, target)).toBe(sourceSha);
       // Both hosts hashed the same extents records (the data chunks; the zero block left out).
       expect(result.destSha256).toBe(result.sourceSha256);
-      expect(runners.started).toContain(`python3 thin-map ${SIZE}`);
-      expect(runners.started).toContainEqual(expect.stringMatching(new RegExp(`^${reader} stdin$`)));
+      expect(runners.labels(true)).toContain(`python3 thin-map ${SIZE}`);
+      expect(runners.labels(true)).toContainEqual(expect.stringMatching(new RegExp(`^${reader} stdin$`)));
       // The read-back used the destination's own map.
-      expect(runners.started.filter((s) => s === "python3 readback stdin")).toHaveLength(SIZE / SEG);
+      expect(runners.labels(true).filter((s) => s === "python3 readback stdin")).toHaveLength(SIZE / SEG);
       // Nine data MiB written (not the zero block): about 7% of 128 MiB.
       const percent = await dataPercent(host, target);
       expect(percent).toBeGreaterThan(6.5);
