@@ -117,8 +117,9 @@ export function passwordArgs(stack: KeystoneStack, who: StackUser, password = wh
     stack.authUrl,
     "--os-username",
     who.name,
-    "--os-password",
-    password,
+    // One argv element: a random base64url password starts with "-" one time in 64, and argparse
+    // reads a separate "-…" value as an option (cinder exits 2 with a usage error).
+    `--os-password=${password}`,
     "--os-project-name",
     who.project,
     "--os-user-domain-name",
