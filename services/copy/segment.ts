@@ -96,7 +96,9 @@ export async function writeSegment(
   // A thin source's map goes to whichever command reads the source, on its stdin.
   const map = ctx.sourceMap && ctx.extentChunk !== null ? mapLines(ctx.sourceMap, seg) : null;
   const local = ctx.local ? ctx.source : null;
-  const paced = ctx.pace !== null && !map && !!(local ?? ctx.direct);
+  // (With a map there is no direct transport: a mapped writer is the local copy, which reads the
+  // map first and the limit lines after it.)
+  const paced = ctx.pace !== null && !!(local ?? ctx.direct);
   const writer = ctx.dst.spawn(
     writerArgv(out, ctx.comp, ctx.direct, local, ctx.python, {
       mapped: map !== null && local !== null,
@@ -134,6 +136,9 @@ export async function writeSegment(
         const bps = share();
         writer.stdin.write(`${bps === null ? "none" : Math.max(1, Math.floor(bps))}\n`);
       };
+      if (map !== null) {
+        writer.stdin.write(`${map}end\n`);
+      }
       tell();
       const ticker = setInterval(tell, PACE_TICK_MS);
       try {

@@ -255,6 +255,56 @@ test("a limit set while a local copy runs is kept: the writer is told its share 
   }
 });
 
+test("a paced copy given a thin map reads the map up to its end line, then keeps to the limit after it", async () => {
+  const size = 16 * MiB;
+  const src = path.join(dir, "mapped-paced.src");
+  const dst = path.join(dir, "mapped-paced.dst");
+  const blocks = [0, 5, 11, 15];
+  const fd = fs.openSync(src, "w");
+  try {
+    fs.ftruncateSync(fd, size);
+    for (const b of blocks) {
+      fs.writeSync(fd, randomBytes(MiB), 0, MiB, b * MiB);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  makeDest(dst, size);
+  // As segment.ts writes it: thin.ts's map lines, `end`, then the limit (2 MiB/s) until EOF.
+  const input = `${blocks.map((b) => `${b * MiB} ${MiB}\n`).join("")}end\n${2 * MiB}\n`;
+  const started = Date.now();
+  const r = spawnSync(
+    "python3",
+    [
+      "-I",
+      "-S",
+      "-c",
+      SEGMENT_PY,
+      "copy",
+      "--paced",
+      src,
+      "0",
+      dst,
+      "0",
+      MiB,
+      0,
+      size,
+      "extents",
+      EXTENT_CHUNK_BYTES,
+      "stdin",
+    ].map(String),
+    { input, encoding: "utf8" },
+  );
+  const seconds = (Date.now() - started) / 1000;
+  expect(r.stderr).not.toContain("vms-copy:");
+  expect(r.status).toBe(0);
+  expect(sha256File(dst)).toBe(sha256File(src));
+  const digest = /^vms-sha256 src (\w+)$/m.exec(r.stderr)?.[1];
+  expect(combineDigests([digest!])).toBe(extentsSha256(src, size, size, EXTENT_CHUNK_BYTES));
+  // The four mapped MiB at 2 MiB/s: about 2 s (unpaced, a few milliseconds).
+  expect(seconds).toBeGreaterThan(1.5);
+});
+
 describe("between two hosts", () => {
   const volume = (h: TestSshd, file: string, size: number): CopyEndpoint => ({
     ...endpoint(sshdRunnerSpec(h), file, size, direct),

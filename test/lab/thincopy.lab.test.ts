@@ -170,3 +170,43 @@ test.each([
     }
   },
 );
+
+test("one host: a limit set once the copy runs reaches the mapped writer too (map, then limit lines)", async () => {
+  const [host, vg] = [hostA, hostA.vgs[1]!.name];
+  const target = await thinLv(host, vg, `${tag}-dst-paced`);
+  const runners = new RecordingRunners();
+  try {
+    // No limit while the copy is planned (so it reads the map, one host); 2 MiB/s once its first
+    // writer runs, as an evacuation's cap set mid-copy would.
+    const writing = (): boolean => runners.labels().includes("python3 copy");
+    const started = Date.now();
+    const endpoint = (path: string): CopyEndpoint => ({
+      runner: spec(host),
+      path,
+      sizeBytes: SIZE,
+      directIo: true,
+      sparseTarget: true,
+      thinLv: true,
+    });
+    const result = await new CopyEngine({ runners, segmentBytes: SEG }).copy({
+      source: endpoint(source),
+      dest: endpoint(target),
+      sizeBytes: SIZE,
+      blockSize: "4M",
+      compression: "none",
+      bpsLimit: () => (writing() ? 2 * MiB : null),
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.transport).toBe("local");
+    expect(runners.labels(true)).toContain(`python3 thin-map ${SIZE}`);
+    expect(runners.calls.filter((argv) => argv.includes("copy") && argv.includes("--paced"))).toHaveLength(
+      SIZE / SEG,
+    );
+    expect(await sha256Of(host, target)).toBe(sourceSha);
+    // Nine data MiB written (the zero block is read, not written) at 2 MiB/s: 4.5 s at least;
+    // unpaced, about 1 s.
+    expect(seconds).toBeGreaterThan(4);
+  } finally {
+    await runners.close();
+  }
+});

@@ -30,7 +30,8 @@
 # a short block); SPARSE 1: blocks of BS zero bytes are not written (dd conv=sparse).
 # `copy --paced …` and `write --paced … CMD…` keep to a bandwidth limit that arrives on stdin, a
 # line at a time (bytes per second, or `none`), so the service can change it while the segment
-# runs; the segment starts once the first line is there.
+# runs; the segment starts once the first line is there. A copy given a map on stdin as well
+# reads the map up to its `end` line first; the limit lines follow it.
 # Only what every mode needs is imported up front: on a slow host (user-mode Linux) each module
 # costs tens of milliseconds, and a copy starts this script once a segment. The program is
 # segmentLayout.py (where the bytes are, how they are read and written: CHUNK, fill_*, sink_at,
@@ -216,9 +217,11 @@ def reading(path, direct, off, length, tail):
 def main(argv):
     mode = argv[0]
     pace = None
-    if argv[1:2] == ["--paced"]:
+    pacing = argv[1:2] == ["--paced"]
+    if pacing:
         del argv[1]
-        pace = Pace()
+        if mode != "copy":
+            pace = Pace()
     if mode == "copy":
         src, sdirect, dst, ddirect, bs, off, length, sparse = argv[1:9]
         off, length, bs = int(off), int(length), int(bs)
@@ -226,6 +229,8 @@ def main(argv):
         fout = open_volume(dst, True, ddirect == "1", off, length)
         progress = Progress()
         pieces, at = data_layout(fin, off, length, argv[9:11] if sparse == "extents" else [])
+        # A map on stdin comes first (up to its `end` line), the limit lines after it.
+        pace = Pace() if pacing else None
         sink = paced(sink_at(fout, off, bs, sparse == "1"), pace)
         hexdigest = pump(length, pieces, fill_at(fin, off), sink, progress, at)
         store(fout, length, progress)

@@ -146,11 +146,22 @@ def listed_chunks(off, length, chunk, text):
             q += chunk
 
 
+def map_text():
+    """The map on stdin: its lines up to an `end` line or EOF. A paced copy's limit lines follow
+    the `end` on the same stdin (sys.stdin's buffer keeps them for Pace's listener)."""
+    lines = []
+    for line in sys.stdin:
+        if line.strip() == "end":
+            break
+        lines.append(line)
+    return "".join(lines)
+
+
 def data_layout(fd, off, length, args):
     """The pieces of a segment for args: [] every byte; [CHUNK] the data chunks lseek finds;
     [CHUNK, "stdin"] the chunks of the map on stdin. And the extents offset for pump."""
     if not args:
         return whole(length), None
     if args[1:2] == ["stdin"]:
-        return listed_chunks(off, length, int(args[0]), sys.stdin.read()), off
+        return listed_chunks(off, length, int(args[0]), map_text()), off
     return data_chunks(fd, off, length, int(args[0])), off
