@@ -7,11 +7,8 @@
 import { type Request, type Response, Router } from "express";
 
 import { MalformedRequestBody, NoSuchAction } from "../../common/errors";
-import type {
-  CreateEvacuationRequest,
-  EvacuationApi,
-  EvacuationLimits,
-} from "../../services/evacuation/evacuationApi";
+import type { CreateEvacuationRequest, EvacuationLimits } from "../../services/evacuation/apiTypes";
+import type { EvacuationApi } from "../../services/evacuation/evacuationApi";
 import { ctx, jsonBody, type RequestContext } from "../context";
 import {
   validateCancel,

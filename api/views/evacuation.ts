@@ -2,7 +2,7 @@
  * The admin view of an evacuation (POST /evacuations, GET /evacuations[/{id}]). A dry run has the
  * same shape with `dry_run: true` and no id, status or timestamps. The list leaves `items` out.
  */
-import type { EvacuationInfo } from "../../services/evacuation/evacuationApi";
+import type { EvacuationInfo } from "../../services/evacuation/apiTypes";
 import type { ItemSummary } from "../../services/evacuation/progress";
 
 function iso(d: Date | null): string | null {

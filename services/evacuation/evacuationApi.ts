@@ -5,11 +5,9 @@
  * (services/evacuation/driver.ts) acts on what it finds there: it starts, follows and cancels
  * the migrations, and ends the evacuation.
  */
-import { ErrorCodes, NotFound, PolicyNotAuthorized, ServiceError } from "../../common/errors";
 import {
   ENDED_EVACUATION_STATUSES,
   EvacuationItemState,
-  type EvacuationOrder,
   EvacuationStatus,
   ServiceBinary,
 } from "../../common/states";
@@ -27,99 +25,21 @@ import {
 } from "../../db/evacuations";
 import { FINISHED_STATES } from "../../db/migrationRecords";
 import { isUuid } from "../../db/volumes";
-import { listVolumeTypes } from "../../db/volumeTypes";
-import { loadPools } from "../scheduler/backends";
 import type { Caller } from "../volumeApi/caller";
 import type { VolumeApiOptions } from "../volumeApi/lookup";
-import { type Plan, planEvacuation, type PlanVolume } from "./plan";
-import { type EvacuationSummary, type ItemLike, loadRunningMigrations, summarize } from "./progress";
-import { covers, coversWholeService, type EvacuationHosts, resolveEvacuationHosts } from "./spec";
-
-/** Policy names of the evacuations resource, all admin-only (`rule:admin_api`). */
-export const EvacuationPolicy = {
-  CREATE: "volume_extension:evacuations:create",
-  GET_ALL: "volume_extension:evacuations:get_all",
-  GET: "volume_extension:evacuations:get",
-  PAUSE: "volume_extension:evacuations:pause",
-  RESUME: "volume_extension:evacuations:resume",
-  CANCEL: "volume_extension:evacuations:cancel",
-  SET_LIMITS: "volume_extension:evacuations:set_limits",
-  DELETE: "volume_extension:evacuations:delete",
-} as const;
-type EvacuationPolicy = (typeof EvacuationPolicy)[keyof typeof EvacuationPolicy];
-
-/** Same rule as caller.ts `authorize`: only admins. */
-function authorize(caller: Caller, rule: EvacuationPolicy): void {
-  if (!caller.isAdmin) {
-    throw new PolicyNotAuthorized(rule);
-  }
-}
-
-export class EvacuationNotFound extends NotFound {
-  constructor(id: string) {
-    super(`Evacuation ${id} could not be found.`);
-  }
-}
-
-/** 409 conflictingRequest: the evacuation's status does not allow the action (InvalidInput's code, as MigrationConflict). */
-export class EvacuationConflict extends ServiceError {
-  readonly code = ErrorCodes.VMS_ERR_INVALID_INPUT;
-  override readonly httpStatus = 409;
-  override readonly safe = true;
-}
-
-/** Defaults of a new evacuation (the issue's example request; OpenStack Watcher's caps). */
-export const EVACUATION_DEFAULTS = {
-  max_parallel: 6,
-  max_parallel_per_host: 2,
-  max_parallel_per_pool: 2,
-  order: "smallest_first" as EvacuationOrder,
-  include_in_use: false,
-  disable_source: true,
-  bandwidth_limit: null as number | null,
-  max_retries: 1,
-};
-
-/** A validated create request (api/schemas/evacuations.ts); absent keys take EVACUATION_DEFAULTS. */
-export interface CreateEvacuationRequest {
-  source: string;
-  destination?: string | string[] | null;
-  dry_run?: boolean;
-  max_parallel?: number;
-  max_parallel_per_host?: number;
-  max_parallel_per_pool?: number;
-  order?: EvacuationOrder;
-  include_in_use?: boolean;
-  disable_source?: boolean;
-  bandwidth_limit?: number | null;
-  max_retries?: number;
-}
-
-/** Caps os-set_limits may change (validated: at least one). */
-export interface EvacuationLimits {
-  max_parallel?: number;
-  max_parallel_per_host?: number;
-  max_parallel_per_pool?: number;
-  bandwidth_limit?: number | null;
-  max_retries?: number;
-}
-
-/** The evacuation's own fields; a dry run has no id, status or timestamps. */
-export type EvacuationFields = Omit<
-  EvacuationRow,
-  "id" | "status" | "created_at" | "driver" | "lease_until" | "request_id" | "global_request_id"
-> & {
-  id: string | null;
-  status: EvacuationStatus | null;
-  created_at: Date | null;
-};
-
-/** What the view needs: the fields, and the items with progress, totals and report. */
-export interface EvacuationInfo {
-  evacuation: EvacuationFields;
-  dryRun: boolean;
-  summary: EvacuationSummary;
-}
+import {
+  authorize,
+  type CreateEvacuationRequest,
+  EVACUATION_DEFAULTS,
+  EvacuationConflict,
+  type EvacuationInfo,
+  type EvacuationLimits,
+  EvacuationNotFound,
+  EvacuationPolicy,
+} from "./apiTypes";
+import { loadRunningMigrations, summarize } from "./progress";
+import { dryItem, planFor } from "./sourcePlan";
+import { coversWholeService, resolveEvacuationHosts } from "./spec";
 
 const ENDED: readonly EvacuationStatus[] = ENDED_EVACUATION_STATUSES;
 const NOT_ENDED: readonly EvacuationStatus[] = [
@@ -128,23 +48,6 @@ const NOT_ENDED: readonly EvacuationStatus[] = [
   EvacuationStatus.CANCELLING,
 ];
 const MiB = 1024 * 1024;
-
-/** Rows as the volumes query returns them (one query for the whole source). */
-interface SourceVolumeRow {
-  id: string;
-  size: number;
-  host: string;
-  status: string;
-  attach_status: string;
-  migration_status: string | null;
-  replication_status: string | null;
-  consistencygroup_id: string | null;
-  group_id: string | null;
-  volume_type_id: string | null;
-  created_at: Date;
-  has_snapshots: boolean;
-  evacuation_id: string | null;
-}
 
 export class EvacuationApi {
   constructor(private readonly o: VolumeApiOptions) {}
@@ -182,7 +85,7 @@ export class EvacuationApi {
       fields.source,
       destination,
     );
-    const plan = await this.plan(hosts, fields);
+    const plan = await planFor(this.o, hosts, fields);
     const toDisable = fields.disable_source
       ? hosts.services.filter((s) => coversWholeService(hosts.source, s)).map((s) => s.host)
       : [];
@@ -338,81 +241,6 @@ export class EvacuationApi {
     this.o.logger.info({ evacuation_id: id, user_id: caller.userId }, "evacuation deleted");
   }
 
-  /** The plan for resolved hosts: one query for the source's volumes, one for the volume types. */
-  private async plan(hosts: EvacuationHosts, e: NewEvacuation): Promise<Plan> {
-    const { db, config } = this.o;
-    const [volumes, types, pools] = await Promise.all([
-      this.sourceVolumes(hosts),
-      listVolumeTypes(db),
-      loadPools(db, config.serviceDownTime),
-    ]);
-    const specs = new Map(types.map((t) => [t.id, t.extra_specs]));
-    return planEvacuation({
-      volumes: volumes.map((v): PlanVolume => ({
-        id: v.id,
-        size: Number(v.size),
-        host: v.host,
-        status: v.status,
-        attach_status: v.attach_status,
-        migration_status: v.migration_status,
-        replication_status: v.replication_status,
-        in_group: v.consistencygroup_id !== null || v.group_id !== null,
-        has_snapshots: v.has_snapshots,
-        evacuation_id: v.evacuation_id,
-        created_at: v.created_at,
-        extra_specs: (v.volume_type_id === null ? undefined : specs.get(v.volume_type_id)) ?? {},
-      })),
-      pools,
-      source: hosts.source,
-      destination: hosts.destination,
-      order: e.order,
-      includeInUse: e.include_in_use,
-      snapshotsMove: config.migrateVolumesWithSnapshots,
-    });
-  }
-
-  /**
-   * Live volumes of the source (migration temp volumes are not volumes of their own), with whether
-   * each has snapshots and which other evacuation, if any, has it pending or running.
-   */
-  private async sourceVolumes(hosts: EvacuationHosts): Promise<SourceVolumeRow[]> {
-    const { db } = this.o;
-    const backends = [...hosts.source.backends];
-    const qb = db("volumes as v")
-      .select(
-        "v.id",
-        "v.size",
-        "v.host",
-        "v.status",
-        "v.attach_status",
-        "v.migration_status",
-        "v.replication_status",
-        "v.consistencygroup_id",
-        "v.group_id",
-        "v.volume_type_id",
-        "v.created_at",
-        db.raw(
-          "EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = v.id AND s.deleted = false) AS has_snapshots",
-        ),
-        db.raw(
-          "(SELECT ei.evacuation_id FROM evacuation_items ei JOIN evacuations e ON e.id = ei.evacuation_id " +
-            `WHERE ei.volume_id = v.id AND ei.state IN (?, ?) AND e.status NOT IN (${ENDED.map(() => "?").join(", ")}) ` +
-            "LIMIT 1) AS evacuation_id",
-          [EvacuationItemState.PENDING, EvacuationItemState.RUNNING, ...ENDED],
-        ),
-      )
-      .where("v.deleted", false)
-      .whereNull("v.migration_target_of")
-      .whereNotNull("v.host")
-      .whereRaw(`split_part(v.host, '#', 1) IN (${backends.map(() => "?").join(", ")})`, backends);
-    if (hosts.source.pool !== null) {
-      qb.whereRaw("split_part(v.host, '#', 2) = ?", [hosts.source.pool]);
-    }
-    const rows = (await qb) as SourceVolumeRow[];
-    // The SQL split matches covers(); keep the one definition authoritative.
-    return rows.filter((v) => covers(hosts.source, v.host));
-  }
-
   private async transition(
     id: string,
     from: readonly EvacuationStatus[],
@@ -443,21 +271,4 @@ export class EvacuationApi {
     }
     return e;
   }
-}
-
-/** A planned item as a dry run shows it: nothing started. */
-function dryItem(i: Plan["items"][number]): ItemLike {
-  return {
-    volume_id: i.volume_id,
-    size: i.size,
-    from_host: i.from_host,
-    to_host: i.to_host,
-    state: i.state,
-    reason: i.reason,
-    migration_id: null,
-    attempts: 0,
-    bytes: null,
-    started_at: null,
-    finished_at: null,
-  };
 }
