@@ -410,9 +410,9 @@ describe("amqp bus only", () => {
     await within(started.promise);
     // Simulates a network failure: amqplib keeps the socket private, so this reaches for it.
     const internals = bus as unknown as {
-      link: { conn: { connection: { stream: { destroy(e: Error): void } } } };
+      links: { current(): { conn: { connection: { stream: { destroy(e: Error): void } } } } };
     };
-    internals.link.conn.connection.stream.destroy(new Error("simulated network failure"));
+    internals.links.current().conn.connection.stream.destroy(new Error("simulated network failure"));
     const err = await within(pending, 2_000, "rejection of the pending call");
     expect(err).toBeInstanceOf(BusUnavailable);
     expect((err as BusUnavailable).httpStatus).toBe(503);
