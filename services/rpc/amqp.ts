@@ -6,14 +6,7 @@ import { BusUnavailable, coerceError, RpcRemoteError, RpcTimeout } from "../../c
 import type { Logger } from "../../common/logger";
 import { type Link, LinkKeeper, MAX_LINK_ATTEMPTS } from "./amqpLink";
 import { TopicConsumers } from "./amqpServe";
-import {
-  CONTENT_TYPE,
-  nonEmptyString,
-  parseReply,
-  redact,
-  REPLY_TO,
-  toAmqpUrl,
-} from "./amqpWire";
+import { CONTENT_TYPE, nonEmptyString, parseReply, redact, REPLY_TO, toAmqpUrl } from "./amqpWire";
 import { outgoingContext } from "./context";
 import type { Bus, CallOptions, Envelope, Reply, RpcArgs, RpcHandlers } from "./types";
 import { DEFAULT_CALL_TIMEOUT_MS } from "./types";
