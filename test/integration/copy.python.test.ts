@@ -204,6 +204,36 @@ test("on one CPU (taskset) the stages run in one thread: the same bytes, digests
   expect(combineDigests([/^vms-sha256 readback (\w+)$/m.exec(rb)![1]!])).toBe(records);
 });
 
+test("zero blocks are told from data in place: a lone byte at either end, all-0xFF and an odd tail are data", () => {
+  const bs = 64 * 1024;
+  const size = 8 * bs + 5;
+  const src = path.join(dir, "zeros.src");
+  const dst = path.join(dir, "zeros.dst");
+  const data = Buffer.alloc(size);
+  data.fill(0xff, bs, 2 * bs);
+  data[3 * bs - 1] = 1;
+  data[3 * bs] = 1;
+  randomBytes(bs).copy(data, 5 * bs);
+  data[size - 1] = 7;
+  fs.writeFileSync(src, data);
+  fs.rmSync(dst, { force: true });
+  fs.writeFileSync(dst, "");
+  fs.truncateSync(dst, size);
+  // SPARSE 1 with 64 KiB blocks: blocks 0, 4, 6 and 7 are zeros and are not written.
+  const r = spawnSync(
+    "python3",
+    ["-I", "-S", "-c", SEGMENT_PY, "copy", src, "0", dst, "0", bs, 0, size, "1"].map(String),
+    { encoding: "utf8" },
+  );
+  expect(r.stderr).not.toContain("vms-copy:");
+  expect(r.status).toBe(0);
+  expect(fs.readFileSync(dst).equals(data)).toBe(true);
+  // Four data blocks and the tail's file-system block; eight blocks if the zero ones were written.
+  const allocated = fs.statSync(dst).blocks * 512;
+  expect(allocated).toBeGreaterThanOrEqual(4 * bs);
+  expect(allocated).toBeLessThanOrEqual(5 * bs);
+});
+
 test("a source shorter than the copy fails its segment with the reason, not a digest mismatch", async () => {
   const size = 16 * MiB;
   const { src, dst } = files("short", size);

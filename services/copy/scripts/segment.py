@@ -53,7 +53,6 @@ def pump(length, pieces, fill, sink, progress=None, extents_at=None):
     is `w OFFSET LENGTH` and the chunk for each chunk that is not all zeros (the others are
     neither hashed nor handed on), then `e SEGOFF SEGLEN`."""
     digest = hashlib.sha256()
-    zero = bytes(CHUNK) if extents_at is not None else b""
 
     def read(buf, pos, n):
         mv = memoryview(buf)[:n]
@@ -66,7 +65,7 @@ def pump(length, pieces, fill, sink, progress=None, extents_at=None):
         """Whether the piece goes on to the sink."""
         if extents_at is None:
             digest.update(mv)
-        elif buf[: len(mv)] == zero[: len(mv)]:
+        elif all_zero(mv):
             return False
         else:
             digest.update(b"w %d %d\n" % (extents_at + pos, len(mv)))

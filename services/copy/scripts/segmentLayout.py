@@ -64,17 +64,29 @@ def write_all(fd, mv, at):
             done += os.pwritev(fd, [mv[done:]], at + done)
 
 
+def all_zero(mv):
+    """Whether MV (a contiguous view of bytes) holds only zeros, compared where it lies: its first
+    word is zero and every word equals the one before. Comparing slices (`buf[i:j] == zero[:n]`)
+    copies both into new bytes objects, and on a user-mode-Linux host the page faults of those
+    copies cost about 90 ms a MiB (measured: a thin copy's read-back spent 2.2 of its 2.5 s there);
+    this costs 0.3 ms a MiB there, as here."""
+    n = len(mv)
+    if n == 0:
+        return True
+    words = mv.cast("Q") if n % 8 == 0 else mv
+    return words[0] == 0 and words[1:] == words[:-1]
+
+
 def sink_at(fd, off, bs, sparse):
     if not sparse:
         return lambda buf, mv, pos: write_all(fd, mv, off + pos)
-    zero = bytes(bs)
 
     # Runs of blocks that hold data go out as one write; blocks of zeros are skipped.
     def sink(buf, mv, pos):
         run = None
         for i in range(0, len(mv), bs):
             j = min(i + bs, len(mv))
-            if buf[i:j] == zero[: j - i]:
+            if all_zero(mv[i:j]):
                 if run is not None:
                     write_all(fd, mv[run:i], off + pos + run)
                     run = None
