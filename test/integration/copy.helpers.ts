@@ -42,6 +42,30 @@ export function makeSource(file: string, size: number): void {
   }
 }
 
+/**
+ * A sparse source of `size` bytes: random data in the 1 MiB blocks `data`, zeros written (allocated,
+ * yet no data) in the blocks `zeros`, holes elsewhere.
+ */
+export function makeSparseSource(
+  file: string,
+  size: number,
+  data: readonly number[],
+  zeros: readonly number[] = [],
+): void {
+  const fd = fs.openSync(file, "w");
+  try {
+    fs.ftruncateSync(fd, size);
+    for (const b of data) {
+      fs.writeSync(fd, randomBytes(MiB), 0, MiB, b * MiB);
+    }
+    for (const b of zeros) {
+      fs.writeSync(fd, Buffer.alloc(MiB), 0, MiB, b * MiB);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** An empty destination of `size` bytes (sparse: reads zeros). */
 export function makeDest(file: string, size: number): void {
   fs.closeSync(fs.openSync(file, "w"));

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -13,6 +12,7 @@ import {
   extentsSha256,
   makeDest,
   makeSource,
+  makeSparseSource,
   MiB,
   processesMentioning,
   segmentedSha256,
@@ -204,16 +204,7 @@ function sparseVolumes(
 ): { src: string; dst: string } {
   const src = path.join(dir, `${name}.src`);
   const dst = path.join(dir, `${name}.dst`);
-  const fd = fs.openSync(src, "w");
-  try {
-    fs.ftruncateSync(fd, size);
-    for (const b of blocks) {
-      fs.writeSync(fd, randomBytes(MiB), 0, MiB, b * MiB);
-    }
-    fs.writeSync(fd, Buffer.alloc(MiB), 0, MiB, zeros * MiB);
-  } finally {
-    fs.closeSync(fd);
-  }
+  makeSparseSource(src, size, blocks, [zeros]);
   makeDest(dst, size);
   return { src, dst };
 }

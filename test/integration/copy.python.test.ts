@@ -22,6 +22,7 @@ import {
   extentsSha256,
   makeDest,
   makeSource,
+  makeSparseSource,
   MiB,
   segmentedSha256,
   sha256File,
@@ -148,17 +149,8 @@ test("a sparse source on one host: python3 reads only its data chunks and hashes
   const size = 32 * MiB;
   const src = path.join(dir, "extents.src");
   const dst = path.join(dir, "extents.dst");
-  const fd = fs.openSync(src, "w");
-  try {
-    fs.ftruncateSync(fd, size);
-    for (const at of [0, 9, 31]) {
-      fs.writeSync(fd, randomBytes(MiB), 0, MiB, at * MiB);
-    }
-    // Allocated but zero: read, yet neither hashed nor written.
-    fs.writeSync(fd, Buffer.alloc(MiB), 0, MiB, 20 * MiB);
-  } finally {
-    fs.closeSync(fd);
-  }
+  // Block 20 is allocated but zero: read, yet neither hashed nor written.
+  makeSparseSource(src, size, [0, 9, 31], [20]);
   const sparse = (file: string): CopyEndpoint => ({
     ...endpoint(local, file, size, false),
     sparseTarget: true,
@@ -290,15 +282,7 @@ test("a paced copy given a thin map reads the map up to its end line, then keeps
   const src = path.join(dir, "mapped-paced.src");
   const dst = path.join(dir, "mapped-paced.dst");
   const blocks = [0, 5, 11, 15];
-  const fd = fs.openSync(src, "w");
-  try {
-    fs.ftruncateSync(fd, size);
-    for (const b of blocks) {
-      fs.writeSync(fd, randomBytes(MiB), 0, MiB, b * MiB);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  makeSparseSource(src, size, blocks);
   makeDest(dst, size);
   // As segment.ts writes it: thin.ts's map lines, `end`, then the limit (2 MiB/s) until EOF.
   const input = `${blocks.map((b) => `${b * MiB} ${MiB}\n`).join("")}end\n${2 * MiB}\n`;

@@ -4,7 +4,6 @@
  * reads, perl applies the records), each checked against sha256sum of the whole LV on the guest,
  * and the destination left thin.
  */
-
 import { RunnerFactory } from "../../drivers/exec";
 import type { SshRunnerSpec } from "../../drivers/exec/types";
 import type { CopyEndpoint } from "../../drivers/types";
@@ -31,6 +30,16 @@ const spec = (h: LabHost): SshRunnerSpec => ({
   username: h.sshUser,
   privateKeyPath: h.privateKey,
   knownHostsFile: h.knownHosts,
+});
+
+/** A thin LV as the LVM driver describes it: it reads zeros where nothing was written. */
+const thinEndpoint = (h: LabHost, path: string): CopyEndpoint => ({
+  runner: spec(h),
+  path,
+  sizeBytes: SIZE,
+  directIo: true,
+  sparseTarget: true,
+  thinLv: true,
 });
 
 const pools: [LabHost, string][] = [
@@ -137,18 +146,10 @@ test.each([
     const [host, vg] = dest;
     const target = await thinLv(host, vg, `${tag}-dst-${transport}`);
     const runners = new RecordingRunners();
-    const endpoint = (h: LabHost, path: string): CopyEndpoint => ({
-      runner: spec(h),
-      path,
-      sizeBytes: SIZE,
-      directIo: true,
-      sparseTarget: true,
-      thinLv: true,
-    });
     try {
       const result = await new CopyEngine({ runners, segmentBytes: SEG }).copy({
-        source: endpoint(hostA, source),
-        dest: endpoint(host, target),
+        source: thinEndpoint(hostA, source),
+        dest: thinEndpoint(host, target),
         sizeBytes: SIZE,
         blockSize: "4M",
         compression: "none",
@@ -180,17 +181,9 @@ test("one host: a limit set once the copy runs reaches the mapped writer too (ma
     // writer runs, as an evacuation's cap set mid-copy would.
     const writing = (): boolean => runners.labels().includes("python3 copy");
     const started = Date.now();
-    const endpoint = (path: string): CopyEndpoint => ({
-      runner: spec(host),
-      path,
-      sizeBytes: SIZE,
-      directIo: true,
-      sparseTarget: true,
-      thinLv: true,
-    });
     const result = await new CopyEngine({ runners, segmentBytes: SEG }).copy({
-      source: endpoint(source),
-      dest: endpoint(target),
+      source: thinEndpoint(host, source),
+      dest: thinEndpoint(host, target),
       sizeBytes: SIZE,
       blockSize: "4M",
       compression: "none",

@@ -215,12 +215,9 @@ def reading(path, direct, off, length, tail):
 
 def main(argv):
     mode = argv[0]
-    pace = None
     pacing = argv[1:2] == ["--paced"]
     if pacing:
         del argv[1]
-        if mode != "copy":
-            pace = Pace()
     if mode == "copy":
         src, sdirect, dst, ddirect, bs, off, length, sparse = argv[1:9]
         off, length, bs = int(off), int(length), int(bs)
@@ -251,6 +248,7 @@ def main(argv):
             say("src", pump(length, pieces, fill_at(fin, off), record, None, at))
             write_all(1, b"e %d %d\n" % (off, length), None)
     elif mode == "write":
+        pace = Pace() if pacing else None
         dst, direct, bs, off, length, sparse = argv[1:7]
         off, length, bs = int(off), int(length), int(bs)
         cmd = argv[7:]
