@@ -121,10 +121,10 @@ export class TopicConsumers {
     const method = envelope?.method;
     const redelivered = msg.fields.redelivered;
     const { reply, requeue, failure } = await answer(handlers, envelope, replyTo !== undefined, redelivered);
-    if (failure?.kind === "no handler") {
+    if (failure === "no handler") {
       this.log.error({ topic, method }, "no handler for message; dropped");
     } else if (failure) {
-      this.log.error({ err: failure.err, topic, method, redelivered, requeue }, "rpc handler failed");
+      this.log.error({ err: failure, topic, method, redelivered, requeue }, "rpc handler failed");
     }
     if (link.dead) {
       // Its delivery tag means nothing on a new channel; the broker has requeued the message.

@@ -61,8 +61,8 @@ export function parseReply(content: Buffer): Reply {
 export interface Answer {
   reply: Reply;
   requeue: boolean;
-  /** Why it failed, for the log (undefined when the handler returned). */
-  failure?: { err: Error; kind: "no handler" | "handler failed" };
+  /** For the log: no handler for the message, or the handler's error (none when it returned). */
+  failure?: "no handler" | Error;
 }
 
 /**
@@ -82,7 +82,7 @@ export async function answer(
     return {
       reply: { ok: false, code: ErrorCodes.VMS_ERR_INTERNAL, message },
       requeue: false,
-      failure: { err: new Error(message), kind: "no handler" },
+      failure: "no handler",
     };
   }
   try {
@@ -105,7 +105,7 @@ export async function answer(
     return {
       reply: { ok: false, code: known ? err.code : ErrorCodes.VMS_ERR_INTERNAL, message: err.message },
       requeue: !isCall && !known && !redelivered,
-      failure: { err, kind: "handler failed" },
+      failure: err,
     };
   }
 }
